@@ -1,0 +1,20 @@
+package store
+
+import "errors"
+
+// Errors returned by the store. They are returned wrapped; test with errors.Is.
+var (
+	// ErrNotFound: no entry has that name.
+	ErrNotFound = errors.New("entry not found")
+	// ErrOwned: the entry exists and was written by another source (HTTP 409).
+	ErrOwned = errors.New("entry is owned by another source")
+	// ErrPrecondition: the entry is not at the revision the writer expected (HTTP 412).
+	ErrPrecondition = errors.New("revision precondition failed")
+	// ErrCompacted: the change feed no longer holds the changes asked for; the
+	// reader must resync with List and resume from the revision it returns.
+	ErrCompacted = errors.New("changes compacted")
+	// ErrClosed: the store has been closed.
+	ErrClosed = errors.New("store closed")
+	// ErrLocked: another process holds the store file open.
+	ErrLocked = errors.New("store file is locked by another process")
+)
