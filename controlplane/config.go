@@ -1,0 +1,230 @@
+package controlplane
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults of Config.
+const (
+	DefaultXDSAddr      = "127.0.0.1:18000"
+	DefaultHTTPAddr     = "127.0.0.1:18080"
+	DefaultDataDir      = "/var/lib/sidecard-cp"
+	DefaultLogLevel     = "info"
+	DefaultLogFormat    = "json"
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultReadTimeout  = 10 * time.Second
+	DefaultWriteTimeout = 30 * time.Second
+	DefaultHistory      = 100000
+)
+
+// Config is the control plane's configuration, read from controlplane.yaml.
+// Command-line flags override its keys; the caller validates the result.
+// The zero value is not valid: start from DefaultConfig.
+type Config struct {
+	// XDSAddr is the host:port the xDS gRPC server listens on.
+	XDSAddr string `yaml:"xds_addr"`
+	// HTTPAddr is the host:port the HTTP API (and /metrics) listens on.
+	HTTPAddr string `yaml:"http_addr"`
+	// DataDir is the directory of the store (registry.db). Required.
+	DataDir string `yaml:"data_dir"`
+	// RegistryDirs are the directories whose registry files (*.yaml, *.yml,
+	// *.json) are loaded as entries of source "file". May be empty.
+	RegistryDirs []string `yaml:"registry_dirs"`
+	// Auth configures the authentication of writes.
+	Auth AuthConfig `yaml:"auth"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is json or text.
+	LogFormat string `yaml:"log_format"`
+	// HTTP bounds the HTTP API's requests.
+	HTTP HTTPConfig `yaml:"http"`
+	// Store configures the registry store.
+	Store StoreConfig `yaml:"store"`
+}
+
+// AuthConfig configures the authentication of writes.
+type AuthConfig struct {
+	// TokensFile is a file of bearer tokens, one per line. When set, writes
+	// need "Authorization: Bearer <token>"; when empty, writes are open.
+	TokensFile string `yaml:"tokens_file"`
+}
+
+// HTTPConfig bounds the HTTP API's requests.
+type HTTPConfig struct {
+	// MaxBodyBytes is the largest request body accepted; larger ones get 413.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ReadTimeout bounds reading a whole request, body included ("10s").
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing a response, from the end of the request
+	// headers ("30s").
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+}
+
+// StoreConfig configures the registry store.
+type StoreConfig struct {
+	// History is how many changes the store's change feed keeps; a sidecar
+	// further behind than that receives a full resync.
+	History int `yaml:"history"`
+}
+
+// DefaultConfig returns the configuration used for every key a file or a
+// flag does not set.
+func DefaultConfig() Config {
+	return Config{
+		XDSAddr:   DefaultXDSAddr,
+		HTTPAddr:  DefaultHTTPAddr,
+		DataDir:   DefaultDataDir,
+		LogLevel:  DefaultLogLevel,
+		LogFormat: DefaultLogFormat,
+		HTTP: HTTPConfig{
+			MaxBodyBytes: DefaultMaxBodyBytes,
+			ReadTimeout:  DefaultReadTimeout,
+			WriteTimeout: DefaultWriteTimeout,
+		},
+		Store: StoreConfig{History: DefaultHistory},
+	}
+}
+
+// Validate reports every problem of c, each naming its key. It does no I/O
+// and does not modify c.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(key string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		}
+	}
+	check("xds_addr", validAddr(c.XDSAddr))
+	check("http_addr", validAddr(c.HTTPAddr))
+	if c.XDSAddr == c.HTTPAddr && !strings.HasSuffix(c.XDSAddr, ":0") {
+		check("http_addr", errors.New("must differ from xds_addr"))
+	}
+	if c.DataDir == "" {
+		check("data_dir", errors.New("required"))
+	}
+	for i, d := range c.RegistryDirs {
+		if d == "" {
+			check("registry_dirs["+strconv.Itoa(i)+"]", errors.New("empty path"))
+		}
+	}
+	check("log_level", oneOf(c.LogLevel, "debug", "info", "warn", "error"))
+	check("log_format", oneOf(c.LogFormat, "json", "text"))
+	check("http.max_body_bytes", positive(c.HTTP.MaxBodyBytes))
+	check("http.read_timeout", positive(c.HTTP.ReadTimeout))
+	check("http.write_timeout", positive(c.HTTP.WriteTimeout))
+	check("store.history", positive(c.Store.History))
+	return errors.Join(errs...)
+}
+
+// validAddr checks a host:port listen address; the host may be empty (every
+// interface) and the port 0 (any free port).
+func validAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
+		return fmt.Errorf("%q: port must be a number from 0 to 65535", addr)
+	}
+	return nil
+}
+
+func oneOf(v string, allowed ...string) error {
+	if slices.Contains(allowed, v) {
+		return nil
+	}
+	return fmt.Errorf("%q: want one of %s", v, strings.Join(allowed, ", "))
+}
+
+func positive[T int | int64 | time.Duration](v T) error {
+	if v <= 0 {
+		return fmt.Errorf("must be positive, got %v", v)
+	}
+	return nil
+}
+
+// LoadConfig reads the YAML file at path onto DefaultConfig and validates
+// the result. The file is strict: an unknown key, a wrong type, or a second
+// YAML document is an error naming the file and line. Durations are Go
+// duration strings ("5s"). Relative paths (data_dir, registry_dirs,
+// auth.tokens_file) are taken relative to the file's directory. An empty
+// file means every default.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read control-plane config: %w", err)
+	}
+	cfg := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, yamlFileError(path, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return Config{}, yamlFileError(path, err)
+		}
+		return Config{}, fmt.Errorf("%s:%d: a config file holds one YAML document", path, extra.Line)
+	}
+	cfg = cfg.relativeTo(filepath.Dir(path))
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// relativeTo returns c with its relative paths joined to dir.
+func (c Config) relativeTo(dir string) Config {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	c.DataDir = abs(c.DataDir)
+	c.Auth.TokensFile = abs(c.Auth.TokensFile)
+	if c.RegistryDirs != nil {
+		dirs := make([]string, len(c.RegistryDirs))
+		for i, d := range c.RegistryDirs {
+			dirs[i] = abs(d)
+		}
+		c.RegistryDirs = dirs
+	}
+	return c
+}
+
+// yamlErrLine matches the "line N: " that yaml.v3 puts in its messages.
+var yamlErrLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
+
+// yamlFileError rewrites a yaml.v3 error as "path:line: message", one line
+// per problem.
+func yamlFileError(path string, err error) error {
+	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		if sm := yamlErrLine.FindStringSubmatch(m); sm != nil {
+			out[i] = path + ":" + sm[1] + ": " + m[len(sm[0]):]
+		} else {
+			out[i] = path + ": " + m
+		}
+	}
+	return errors.New(strings.Join(out, "\n"))
+}

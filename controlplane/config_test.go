@@ -1,0 +1,162 @@
+package controlplane
+
+import (
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("DefaultConfig().Validate() = %v", err)
+	}
+}
+
+func TestLoadConfigGood(t *testing.T) {
+	dir := filepath.Join("testdata", "config")
+	full := DefaultConfig()
+	full.XDSAddr, full.HTTPAddr = "0.0.0.0:18000", "0.0.0.0:18080"
+	full.RegistryDirs = []string{"/etc/sidecard/registry", "/etc/sidecard/registry.d"}
+	full.Auth.TokensFile = "/etc/sidecard/tokens"
+	full.LogLevel, full.LogFormat = "debug", "text"
+	full.HTTP = HTTPConfig{MaxBodyBytes: 262144, ReadTimeout: 5 * time.Second, WriteTimeout: time.Minute}
+	full.Store.History = 5000
+
+	relative := DefaultConfig()
+	relative.DataDir = filepath.Join(dir, "data")
+	relative.RegistryDirs = []string{filepath.Join(dir, "registry")}
+	relative.Auth.TokensFile = filepath.Join(dir, "tokens")
+
+	tests := []struct {
+		file string
+		want Config
+	}{
+		{"empty.good.yaml", DefaultConfig()},
+		{"full.good.yaml", full},
+		{"relative.good.yaml", relative},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := LoadConfig(filepath.Join(dir, tt.file))
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("LoadConfig =\n%+v\nwant\n%+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigGoodFixturesAllCovered(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "config", "*.good.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no good fixtures: %v", err)
+	}
+	for _, f := range files {
+		if _, err := LoadConfig(f); err != nil {
+			t.Errorf("LoadConfig(%s): %v", f, err)
+		}
+	}
+}
+
+func TestLoadConfigBad(t *testing.T) {
+	// want is a substring of the error: the file and line, and the problem.
+	tests := []struct {
+		file string
+		want string
+	}{
+		{"unknown_key.bad.yaml", "unknown_key.bad.yaml:2: field xds_adr not found"},
+		{"unknown_nested_key.bad.yaml", "unknown_nested_key.bad.yaml:3: field max_body not found"},
+		{"duration_number.bad.yaml", "duration_number.bad.yaml:2: cannot unmarshal !!int `5` into time.Duration"},
+		{"duration_unit.bad.yaml", "duration_unit.bad.yaml:2: cannot unmarshal"},
+		{"wrong_type.bad.yaml", "wrong_type.bad.yaml:1: cannot unmarshal !!str"},
+		{"duplicate_key.bad.yaml", `duplicate_key.bad.yaml:2: mapping key "log_level" already defined at line 1`},
+		{"two_documents.bad.yaml", "two_documents.bad.yaml:2: a config file holds one YAML document"},
+		{"syntax.bad.yaml", "syntax.bad.yaml:"},
+		{"log_level.bad.yaml", `log_level: "verbose": want one of debug, info, warn, error`},
+		{"log_format.bad.yaml", `log_format: "xml": want one of json, text`},
+		{"addr_no_port.bad.yaml", `http_addr: "localhost" is not host:port`},
+		{"addr_same.bad.yaml", "http_addr: must differ from xds_addr"},
+		{"max_body_zero.bad.yaml", "http.max_body_bytes: must be positive"},
+		{"history_negative.bad.yaml", "store.history: must be positive"},
+		{"data_dir_empty.bad.yaml", "data_dir: required"},
+	}
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.file] = true
+		t.Run(tt.file, func(t *testing.T) {
+			_, err := LoadConfig(filepath.Join("testdata", "config", tt.file))
+			if err == nil {
+				t.Fatal("LoadConfig succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("LoadConfig error = %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "config", "*.bad.yaml"))
+	for _, f := range files {
+		if !covered[filepath.Base(f)] {
+			t.Errorf("bad fixture %s has no test case", f)
+		}
+	}
+}
+
+func TestLoadConfigMissingFile(t *testing.T) {
+	_, err := LoadConfig(filepath.Join(t.TempDir(), "absent.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "absent.yaml") {
+		t.Fatalf("LoadConfig(absent) error = %v, want one naming the file", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string // substring of the error; "" for valid
+	}{
+		{"defaults", func(*Config) {}, ""},
+		{"any interface", func(c *Config) { c.HTTPAddr = ":18080" }, ""},
+		{"both on port 0", func(c *Config) { c.XDSAddr, c.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0" }, ""},
+		{"ipv6", func(c *Config) { c.XDSAddr = "[::1]:18000" }, ""},
+		{"port out of range", func(c *Config) { c.XDSAddr = "127.0.0.1:70000" }, "xds_addr: \"127.0.0.1:70000\": port must be"},
+		{"named port", func(c *Config) { c.XDSAddr = "127.0.0.1:http" }, "xds_addr:"},
+		{"empty registry dir", func(c *Config) { c.RegistryDirs = []string{"a", ""} }, "registry_dirs[1]: empty path"},
+		{"upper-case level", func(c *Config) { c.LogLevel = "INFO" }, "log_level:"},
+		{"zero read timeout", func(c *Config) { c.HTTP.ReadTimeout = 0 }, "http.read_timeout: must be positive"},
+		{"negative write timeout", func(c *Config) { c.HTTP.WriteTimeout = -time.Second }, "http.write_timeout: must be positive"},
+		{"every problem reported", func(c *Config) { c.LogLevel, c.LogFormat = "x", "y" }, "log_format:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.mutate(&c)
+			before := c
+			err := c.Validate()
+			if !reflect.DeepEqual(c, before) {
+				t.Error("Validate modified the config")
+			}
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("Validate() = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigExample(t *testing.T) {
+	path := filepath.Join("..", "examples", "controlplane.yaml")
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatalf("LoadConfig(%s): %v", path, err)
+	}
+	want := filepath.Join("..", "examples", "registry")
+	if !reflect.DeepEqual(cfg.RegistryDirs, []string{want}) {
+		t.Errorf("RegistryDirs = %q, want [%q]", cfg.RegistryDirs, want)
+	}
+}
