@@ -7,8 +7,9 @@ PKGS := ./...
 build:
 	$(GO) build -o $(BIN) ./cmd/sidecard
 
+# run starts the control plane on the example registry with data in a fresh temp dir.
 run:
-	$(GO) run ./cmd/sidecard dev
+	$(GO) run ./cmd/sidecard controlplane --registry-dir examples/registry --data "$$(mktemp -d)"
 
 test:
 	$(GO) test -race -count=1 $(PKGS)

@@ -1,0 +1,170 @@
+// Package controlplane is sidecard's control plane: it owns the registry
+// (a durable store fed by the HTTP API and registry files), and serves it to
+// sidecars and Envoy-side clients.
+//
+// This file composes the parts; each lives in its own sub-package: store
+// (bbolt, revisions, change feed), view (an index following the feed),
+// filesource (registry directories), auth (bearer tokens) and api (HTTP).
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sidecard/sidecard/controlplane/api"
+	"github.com/sidecard/sidecard/controlplane/auth"
+	"github.com/sidecard/sidecard/controlplane/filesource"
+	"github.com/sidecard/sidecard/controlplane/store"
+	"github.com/sidecard/sidecard/controlplane/view"
+)
+
+// Deps are what the caller (cmd) owns and hands in.
+type Deps struct {
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+}
+
+// ControlPlane is a running control plane. Build it with New, then Run it.
+type ControlPlane struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *store.Bolt
+	view   *view.View
+	files  *filesource.Source
+	api    *api.API
+	httpLn net.Listener
+	http   *http.Server
+	ready  atomic.Bool
+	tokens atomic.Pointer[auth.Tokens] // nil: writes are not authenticated
+}
+
+// New opens the store, builds every part and binds the listeners, so that
+// a bad config or a busy port fails here and not half-way through Run.
+func New(cfg Config, deps Deps) (*ControlPlane, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("control-plane config: %w", err)
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	cp := &ControlPlane{cfg: cfg, log: deps.Logger}
+	if err := cp.build(deps); err != nil {
+		cp.closeAll()
+		return nil, err
+	}
+	return cp, nil
+}
+
+func (cp *ControlPlane) build(deps Deps) error {
+	var err error
+	cp.store, err = store.Open(filepath.Join(cp.cfg.DataDir, "registry.db"), store.Options{
+		History: cp.cfg.Store.History, Registerer: deps.Registerer,
+	})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	if cp.view, err = view.New(cp.store, view.Options{Logger: cp.log}); err != nil {
+		return fmt.Errorf("build view: %w", err)
+	}
+	if cp.files, err = filesource.New(cp.cfg.RegistryDirs, cp.store, filesource.Options{
+		Logger: cp.log, Registerer: deps.Registerer,
+	}); err != nil {
+		return fmt.Errorf("build file source: %w", err)
+	}
+	if cp.cfg.Auth.TokensFile != "" {
+		tokens, err := auth.LoadTokens(cp.cfg.Auth.TokensFile)
+		if err != nil {
+			return fmt.Errorf("load tokens: %w", err)
+		}
+		cp.tokens.Store(tokens)
+	}
+	if cp.api, err = api.New(api.Options{
+		Store: cp.store, View: cp.view, Ready: cp.ready.Load, Tokens: cp.tokens.Load,
+		Sources:      api.SourcesFunc(func() any { return cp.files.Status() }),
+		MaxBodyBytes: cp.cfg.HTTP.MaxBodyBytes,
+		Logger:       cp.log, Registerer: deps.Registerer, Gatherer: deps.Gatherer,
+	}); err != nil {
+		return fmt.Errorf("build HTTP API: %w", err)
+	}
+	if cp.httpLn, err = net.Listen("tcp", cp.cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen HTTP on %s: %w", cp.cfg.HTTPAddr, err)
+	}
+	cp.http = api.NewServer(cp.cfg.HTTPAddr, cp.api.Handler(), api.Timeouts{
+		Read: cp.cfg.HTTP.ReadTimeout, Write: cp.cfg.HTTP.WriteTimeout,
+	})
+	return nil
+}
+
+// HTTPAddr is the address the HTTP API listens on (useful with port 0).
+func (cp *ControlPlane) HTTPAddr() string { return cp.httpLn.Addr().String() }
+
+// Run serves until ctx is done, then shuts every part down and closes the
+// store. It returns the first error of any part.
+func (cp *ControlPlane) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg   sync.WaitGroup
+		once sync.Once
+		errc error
+	)
+	fail := func(err error) {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			once.Do(func() { errc = err })
+			cancel()
+		}
+	}
+	wg.Go(func() { fail(cp.view.Run(ctx)) })
+	wg.Go(func() {
+		if err := cp.http.Serve(cp.httpLn); !errors.Is(err, http.ErrServerClosed) {
+			fail(fmt.Errorf("serve HTTP: %w", err))
+		}
+	})
+	wg.Go(func() { fail(cp.start(ctx)) })
+
+	<-ctx.Done()
+	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	_ = cp.http.Shutdown(shutdownCtx)
+	wg.Wait()
+	if err := cp.store.Close(); err != nil && errc == nil {
+		errc = fmt.Errorf("close store: %w", err)
+	}
+	return errc
+}
+
+// start loads the registry directories and marks the control plane ready once
+// the view reflects everything loaded.
+func (cp *ControlPlane) start(ctx context.Context) error {
+	res, err := cp.files.Sync(ctx)
+	if err != nil {
+		return fmt.Errorf("load registry directories: %w", err)
+	}
+	cp.log.Info("registry directories loaded", "dirs", cp.cfg.RegistryDirs, "result", res)
+	if err := cp.view.WaitFor(ctx, cp.store.Revision()); err != nil {
+		return err
+	}
+	cp.ready.Store(true)
+	return nil
+}
+
+// closeAll releases what build acquired when New fails part-way.
+func (cp *ControlPlane) closeAll() {
+	if cp.httpLn != nil {
+		cp.httpLn.Close()
+	}
+	if cp.store != nil {
+		cp.store.Close()
+	}
+}
