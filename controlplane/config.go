@@ -1,20 +1,16 @@
 package controlplane
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/sidecard/sidecard/internal/strictyaml"
 )
 
 // Defaults of Config.
@@ -163,22 +159,9 @@ func positive[T int | int64 | time.Duration](v T) error {
 // auth.tokens_file) are taken relative to the file's directory. An empty
 // file means every default.
 func LoadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("read control-plane config: %w", err)
-	}
 	cfg := DefaultConfig()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, yamlFileError(path, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return Config{}, yamlFileError(path, err)
-		}
-		return Config{}, fmt.Errorf("%s:%d: a config file holds one YAML document", path, extra.Line)
+	if err := strictyaml.DecodeFile(path, &cfg); err != nil {
+		return Config{}, fmt.Errorf("control-plane config: %w", err)
 	}
 	cfg = cfg.relativeTo(filepath.Dir(path))
 	if err := cfg.Validate(); err != nil {
@@ -205,26 +188,4 @@ func (c Config) relativeTo(dir string) Config {
 		c.RegistryDirs = dirs
 	}
 	return c
-}
-
-// yamlErrLine matches the "line N: " that yaml.v3 puts in its messages.
-var yamlErrLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
-
-// yamlFileError rewrites a yaml.v3 error as "path:line: message", one line
-// per problem.
-func yamlFileError(path string, err error) error {
-	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	out := make([]string, len(msgs))
-	for i, m := range msgs {
-		if sm := yamlErrLine.FindStringSubmatch(m); sm != nil {
-			out[i] = path + ":" + sm[1] + ": " + m[len(sm[0]):]
-		} else {
-			out[i] = path + ": " + m
-		}
-	}
-	return errors.New(strings.Join(out, "\n"))
 }
