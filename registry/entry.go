@@ -271,7 +271,7 @@ func (e *Entry) Validate() error {
 	if err := ValidateName(e.Name); err != nil {
 		return err
 	}
-	if err := validateLabels(e.Labels); err != nil {
+	if err := ValidateLabels(e.Labels); err != nil {
 		return err
 	}
 	if err := validateEndpoints(e.Endpoints); err != nil {
@@ -286,9 +286,10 @@ func (e *Entry) Validate() error {
 	return nil
 }
 
-// validateLabels checks every label; of several bad ones it reports the
-// smallest key, so the error does not depend on map order.
-func validateLabels(labels map[string]string) error {
+// ValidateLabels checks labels (or a label selector) with the rules of entry
+// labels; of several bad ones it reports the smallest key, so the error does
+// not depend on map order.
+func ValidateLabels(labels map[string]string) error {
 	if len(labels) > maxLabels {
 		return fieldErr("labels", fmt.Sprintf("must have at most %d labels", maxLabels))
 	}

@@ -1,0 +1,173 @@
+package sidecar
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sidecard/sidecard/internal/strictyaml"
+	"github.com/sidecard/sidecard/registry"
+)
+
+// Defaults of Config.
+const (
+	DefaultAddr             = "127.0.0.1:17000"
+	DefaultControlPlaneAddr = "127.0.0.1:18000"
+	DefaultDataDir          = "/var/lib/sidecard"
+	DefaultLogLevel         = "info"
+	DefaultLogFormat        = "json"
+	DefaultCacheMaxCost     = 64 << 20
+)
+
+// Config is the sidecar's configuration, read from sidecar.yaml. Flags
+// override its keys; the caller validates the result. The zero value is not
+// valid: start from DefaultConfig.
+type Config struct {
+	// Node identifies this sidecar to the control plane.
+	Node NodeConfig `yaml:"node"`
+	// ControlPlane lists the control planes to stream the registry from.
+	ControlPlane ControlPlaneConfig `yaml:"controlplane"`
+	// Subscribe selects which entries this sidecar replicates.
+	Subscribe SubscribeConfig `yaml:"subscribe"`
+	// Addr is the host:port of the lookup API. Loopback by default: the
+	// sidecar serves co-located agents. Changing it needs a restart.
+	Addr string `yaml:"addr"`
+	// DataDir holds the replica snapshot the sidecar restarts warm from.
+	DataDir string `yaml:"data_dir"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is json or text.
+	LogFormat string `yaml:"log_format"`
+	// Cache sizes the cache of rendered responses.
+	Cache CacheConfig `yaml:"cache"`
+}
+
+// NodeConfig identifies the sidecar.
+type NodeConfig struct {
+	// ID is the node id sent to the control plane; unique per host.
+	// Required (the command fills in the host name when it is empty).
+	ID string `yaml:"id"`
+	// Labels describe the node (zone, cluster, ...); shown in /v1/sidecars.
+	Labels map[string]string `yaml:"labels"`
+}
+
+// ControlPlaneConfig lists the control planes.
+type ControlPlaneConfig struct {
+	// Addresses are xDS gRPC host:port addresses, tried in turn.
+	Addresses []string `yaml:"addresses"`
+}
+
+// SubscribeConfig selects entries.
+type SubscribeConfig struct {
+	// Selector is a label selector: only entries whose labels contain every
+	// key=value are replicated. Empty or absent means every entry.
+	Selector map[string]string `yaml:"selector"`
+}
+
+// CacheConfig sizes the cache of rendered responses.
+type CacheConfig struct {
+	// MaxCostBytes bounds the bytes of rendered responses kept in memory.
+	MaxCostBytes int64 `yaml:"max_cost_bytes"`
+}
+
+// DefaultConfig returns the configuration used for every key a file or a
+// flag does not set.
+func DefaultConfig() Config {
+	return Config{
+		ControlPlane: ControlPlaneConfig{Addresses: []string{DefaultControlPlaneAddr}},
+		Addr:         DefaultAddr,
+		DataDir:      DefaultDataDir,
+		LogLevel:     DefaultLogLevel,
+		LogFormat:    DefaultLogFormat,
+		Cache:        CacheConfig{MaxCostBytes: DefaultCacheMaxCost},
+	}
+}
+
+// Validate reports every problem of c, each naming its key. It does no I/O
+// and does not modify c.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(key string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		}
+	}
+	if c.Node.ID == "" {
+		check("node.id", errors.New("required"))
+	}
+	check("node.labels", validLabels(c.Node.Labels))
+	if len(c.ControlPlane.Addresses) == 0 {
+		check("controlplane.addresses", errors.New("at least one address is required"))
+	}
+	for i, a := range c.ControlPlane.Addresses {
+		check("controlplane.addresses["+strconv.Itoa(i)+"]", validAddr(a, false))
+	}
+	check("subscribe.selector", validLabels(c.Subscribe.Selector))
+	check("addr", validAddr(c.Addr, true))
+	if c.DataDir == "" {
+		check("data_dir", errors.New("required"))
+	}
+	check("log_level", oneOf(c.LogLevel, "debug", "info", "warn", "error"))
+	check("log_format", oneOf(c.LogFormat, "json", "text"))
+	if c.Cache.MaxCostBytes <= 0 {
+		check("cache.max_cost_bytes", fmt.Errorf("must be positive, got %d", c.Cache.MaxCostBytes))
+	}
+	return errors.Join(errs...)
+}
+
+// validLabels checks labels or a selector with the registry's label rules.
+func validLabels(labels map[string]string) error {
+	return registry.ValidateLabels(labels)
+}
+
+// validAddr checks a host:port address; port 0 only for listen addresses.
+func validAddr(addr string, listen bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || (n == 0 && !listen) {
+		return fmt.Errorf("%q: bad port", addr)
+	}
+	if !listen && host == "" {
+		return fmt.Errorf("%q: host required", addr)
+	}
+	return nil
+}
+
+func oneOf(v string, allowed ...string) error {
+	if slices.Contains(allowed, v) {
+		return nil
+	}
+	return fmt.Errorf("%q: want one of %s", v, strings.Join(allowed, ", "))
+}
+
+// LoadConfig reads the YAML file at path onto DefaultConfig and validates
+// the result. The file is strict: unknown keys, wrong types and extra
+// documents are errors naming file and line. A relative data_dir is taken
+// relative to the file's directory.
+//
+// node.id may be left out of the file; the caller fills it in before
+// validating, so LoadConfig validates everything else.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	if err := strictyaml.DecodeFile(path, &cfg); err != nil {
+		return Config{}, fmt.Errorf("sidecar config: %w", err)
+	}
+	if cfg.DataDir != "" && !filepath.IsAbs(cfg.DataDir) {
+		cfg.DataDir = filepath.Join(filepath.Dir(path), cfg.DataDir)
+	}
+	probe := cfg
+	if probe.Node.ID == "" {
+		probe.Node.ID = "unset"
+	}
+	if err := probe.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,98 @@
+package sidecar
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadConfigFixtures(t *testing.T) {
+	good, _ := filepath.Glob("testdata/config/*.good.yaml")
+	bad, _ := filepath.Glob("testdata/config/*.bad.yaml")
+	if len(good) == 0 || len(bad) == 0 {
+		t.Fatal("no fixtures")
+	}
+	for _, path := range good {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			if _, err := LoadConfig(path); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for _, path := range bad {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			_, err := LoadConfig(path)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestLoadConfigValues(t *testing.T) {
+	cfg, err := LoadConfig("testdata/config/full.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Node.ID != "host-a" || cfg.Node.Labels["zone"] != "eu-1" {
+		t.Errorf("node = %+v", cfg.Node)
+	}
+	if len(cfg.ControlPlane.Addresses) != 2 || cfg.Subscribe.Selector["team"] != "forecast" {
+		t.Errorf("controlplane/subscribe = %+v %+v", cfg.ControlPlane, cfg.Subscribe)
+	}
+	if want := filepath.Join("testdata/config", "data"); cfg.DataDir != want {
+		t.Errorf("data_dir = %q, want %q (relative to the file)", cfg.DataDir, want)
+	}
+	if cfg.Cache.MaxCostBytes != 1<<20 || cfg.LogLevel != "debug" || cfg.Addr != "127.0.0.1:17001" {
+		t.Errorf("cfg = %+v", cfg)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := DefaultConfig()
+	ok.Node.ID = "n"
+	tests := []struct {
+		name    string
+		mutate  func(*Config)
+		wantKey string
+	}{
+		{name: "defaults with id", mutate: func(*Config) {}},
+		{name: "missing id", mutate: func(c *Config) { c.Node.ID = "" }, wantKey: "node.id"},
+		{name: "listen port 0 allowed", mutate: func(c *Config) { c.Addr = "127.0.0.1:0" }},
+		{name: "controlplane port 0", mutate: func(c *Config) { c.ControlPlane.Addresses = []string{"h:0"} }, wantKey: "controlplane.addresses[0]"},
+		{name: "bad addr", mutate: func(c *Config) { c.Addr = "17000" }, wantKey: "addr"},
+		{name: "no data dir", mutate: func(c *Config) { c.DataDir = "" }, wantKey: "data_dir"},
+		{name: "bad format", mutate: func(c *Config) { c.LogFormat = "xml" }, wantKey: "log_format"},
+		{name: "bad node label", mutate: func(c *Config) { c.Node.Labels = map[string]string{"-x": "y"} }, wantKey: "node.labels"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ok
+			tt.mutate(&c)
+			err := c.Validate()
+			if tt.wantKey == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantKey+":") {
+				t.Fatalf("err = %v, want one naming %s", err, tt.wantKey)
+			}
+		})
+	}
+}
+
+func TestExampleSidecarConfigLoads(t *testing.T) {
+	path := filepath.Join("..", "examples", "sidecar.yaml")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig(path); err != nil {
+		t.Fatal(err)
+	}
+}
