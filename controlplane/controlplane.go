@@ -4,7 +4,9 @@
 //
 // This file composes the parts; each lives in its own sub-package: store
 // (bbolt, revisions, change feed), view (an index following the feed),
-// filesource (registry directories), auth (bearer tokens) and api (HTTP).
+// filesource (registry directories), auth (bearer tokens), xds (the registry
+// over delta and state-of-the-world xDS, and the status of connected nodes)
+// and api (HTTP).
 package controlplane
 
 import (
@@ -26,6 +28,7 @@ import (
 	"github.com/sidecard/sidecard/controlplane/filesource"
 	"github.com/sidecard/sidecard/controlplane/store"
 	"github.com/sidecard/sidecard/controlplane/view"
+	"github.com/sidecard/sidecard/controlplane/xds"
 )
 
 // Deps are what the caller (cmd) owns and hands in.
@@ -45,6 +48,9 @@ type ControlPlane struct {
 	api    *api.API
 	httpLn net.Listener
 	http   *http.Server
+	cache  *xds.RegistryCache
+	xds    *xds.Server
+	xdsLn  net.Listener
 	ready  atomic.Bool
 	tokens atomic.Pointer[auth.Tokens] // nil: writes are not authenticated
 }
@@ -82,6 +88,9 @@ func (cp *ControlPlane) build(deps Deps) error {
 	}); err != nil {
 		return fmt.Errorf("build file source: %w", err)
 	}
+	if err := cp.buildXDS(deps); err != nil {
+		return err
+	}
 	if cp.cfg.Auth.TokensFile != "" {
 		tokens, err := auth.LoadTokens(cp.cfg.Auth.TokensFile)
 		if err != nil {
@@ -92,6 +101,7 @@ func (cp *ControlPlane) build(deps Deps) error {
 	if cp.api, err = api.New(api.Options{
 		Store: cp.store, View: cp.view, Ready: cp.ready.Load, Tokens: cp.tokens.Load,
 		Sources:      api.SourcesFunc(func() any { return cp.files.Status() }),
+		Nodes:        api.NodesFunc(func() any { return cp.xds.Nodes() }),
 		MaxBodyBytes: cp.cfg.HTTP.MaxBodyBytes,
 		Logger:       cp.log, Registerer: deps.Registerer, Gatherer: deps.Gatherer,
 	}); err != nil {
@@ -105,6 +115,29 @@ func (cp *ControlPlane) build(deps Deps) error {
 	})
 	return nil
 }
+
+// buildXDS builds the registry's xDS cache and server and binds the xDS
+// listener.
+func (cp *ControlPlane) buildXDS(deps Deps) error {
+	var err error
+	if cp.cache, err = xds.NewRegistryCache(cp.store, xds.RegistryCacheOptions{
+		Logger: cp.log, Registerer: deps.Registerer,
+	}); err != nil {
+		return fmt.Errorf("build registry xDS cache: %w", err)
+	}
+	if cp.xds, err = xds.NewServer(cp.cache, xds.ServerOptions{
+		Logger: cp.log, Registerer: deps.Registerer,
+	}); err != nil {
+		return fmt.Errorf("build xDS server: %w", err)
+	}
+	if cp.xdsLn, err = net.Listen("tcp", cp.cfg.XDSAddr); err != nil {
+		return fmt.Errorf("listen xDS on %s: %w", cp.cfg.XDSAddr, err)
+	}
+	return nil
+}
+
+// XDSAddr is the address the xDS gRPC server listens on (useful with port 0).
+func (cp *ControlPlane) XDSAddr() string { return cp.xdsLn.Addr().String() }
 
 // HTTPAddr is the address the HTTP API listens on (useful with port 0).
 func (cp *ControlPlane) HTTPAddr() string { return cp.httpLn.Addr().String() }
@@ -126,6 +159,8 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 		}
 	}
 	wg.Go(func() { fail(cp.view.Run(ctx)) })
+	wg.Go(func() { fail(cp.cache.Run(ctx)) })
+	wg.Go(func() { fail(cp.xds.Serve(ctx, cp.xdsLn)) })
 	wg.Go(func() {
 		if err := cp.http.Serve(cp.httpLn); !errors.Is(err, http.ErrServerClosed) {
 			fail(fmt.Errorf("serve HTTP: %w", err))
@@ -145,7 +180,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 }
 
 // start loads the registry directories and marks the control plane ready once
-// the view reflects everything loaded.
+// the view reflects everything loaded and the xDS cache has loaded the store.
 func (cp *ControlPlane) start(ctx context.Context) error {
 	res, err := cp.files.Sync(ctx)
 	if err != nil {
@@ -153,6 +188,9 @@ func (cp *ControlPlane) start(ctx context.Context) error {
 	}
 	cp.log.Info("registry directories loaded", "dirs", cp.cfg.RegistryDirs, "result", res)
 	if err := cp.view.WaitFor(ctx, cp.store.Revision()); err != nil {
+		return err
+	}
+	if err := cp.cache.WaitReady(ctx); err != nil {
 		return err
 	}
 	cp.ready.Store(true)
@@ -163,6 +201,9 @@ func (cp *ControlPlane) start(ctx context.Context) error {
 func (cp *ControlPlane) closeAll() {
 	if cp.httpLn != nil {
 		cp.httpLn.Close()
+	}
+	if cp.xdsLn != nil {
+		cp.xdsLn.Close()
 	}
 	if cp.store != nil {
 		cp.store.Close()

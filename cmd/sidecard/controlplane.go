@@ -32,7 +32,8 @@ func newControlPlaneCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log.Info("control plane started", "http_addr", cp.HTTPAddr(), "data_dir", cfg.DataDir, "version", buildVersion())
+			log.Info("control plane started", "xds_addr", cp.XDSAddr(), "http_addr", cp.HTTPAddr(),
+				"data_dir", cfg.DataDir, "version", buildVersion())
 			return cp.Run(cmd.Context())
 		},
 	}

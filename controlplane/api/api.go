@@ -33,6 +33,9 @@ type Options struct {
 	// Sources reports the registry sources for GET /v1/sources; nil serves
 	// an empty list.
 	Sources Sources
+	// Nodes reports the connected sidecars for GET /v1/sidecars; nil serves
+	// an empty list.
+	Nodes Nodes
 	// Ready reports readiness for GET /readyz; nil means always ready.
 	Ready func() bool
 	// Tokens returns the tokens writes are checked against; it is called per
@@ -81,6 +84,7 @@ type API struct {
 	store        Store
 	view         View
 	sourceStatus Sources
+	nodes        Nodes
 	ready        func() bool
 	tokens       func() *auth.Tokens
 	maxBody      int64
@@ -102,7 +106,7 @@ func New(opts Options) (*API, error) {
 	}
 	d := DefaultOptions()
 	a := &API{
-		store: opts.Store, view: opts.View, sourceStatus: opts.Sources, ready: opts.Ready,
+		store: opts.Store, view: opts.View, sourceStatus: opts.Sources, nodes: opts.Nodes, ready: opts.Ready,
 		tokens: opts.Tokens, maxBody: orDefault(opts.MaxBodyBytes, d.MaxBodyBytes),
 		viewWait: orDefault(opts.ViewWait, d.ViewWait), log: opts.Logger, metrics: m,
 	}
@@ -133,12 +137,14 @@ func (a *API) routes(gatherer prometheus.Gatherer) *http.ServeMux {
 	handle("GET /v1/agents/{name}", a.serve(a.getAgent))
 	handle("GET /v1/agents", a.serve(a.listAgents))
 	handle("GET /v1/sources", a.serve(a.sources))
+	handle("GET /v1/sidecars", a.serve(a.sidecars))
 	handle("GET /healthz", a.serve(a.healthz))
 	handle("GET /readyz", a.serve(a.readyz))
 	allowed := map[string]string{
 		"/v1/agents/{name}": "GET, HEAD, PUT, DELETE",
 		"/v1/agents":        "GET, HEAD",
 		"/v1/sources":       "GET, HEAD",
+		"/v1/sidecars":      "GET, HEAD",
 		"/healthz":          "GET, HEAD",
 		"/readyz":           "GET, HEAD",
 	}

@@ -54,3 +54,18 @@ type SourcesFunc func() any
 
 // SourceStatus returns f().
 func (f SourcesFunc) SourceStatus() any { return f() }
+
+// Nodes reports the sidecars connected to the xDS server for GET
+// /v1/sidecars; *xds.Server's Nodes, adapted with NodesFunc, implements it.
+type Nodes interface {
+	// Nodes returns a JSON-encodable value (typically a slice of per-node
+	// statuses) the API serves as {"sidecars": value}.
+	Nodes() any
+}
+
+// NodesFunc adapts a function to Nodes, e.g.
+// NodesFunc(func() any { return xdsServer.Nodes() }).
+type NodesFunc func() any
+
+// Nodes returns f().
+func (f NodesFunc) Nodes() any { return f() }

@@ -5,9 +5,24 @@
 // changes times the streams that must see them, never to the registry size
 // per stream.
 //
-// The package does not run a gRPC server, track node status or translate
-// entries to Envoy resources; it sits in a cachev3.MuxCache next to the caches
-// of other types, and any server callbacks can be passed alongside it.
+// Server serves it: one gRPC server with ADS (delta and state-of-the-world)
+// over a cachev3.MuxCache that routes each type URL to its cache, following
+// every stream through go-control-plane's callbacks to report the connected
+// nodes (NodeStatus: labels, address, ACKed revision, NACKs). The package does
+// not translate entries to Envoy resources; their caches join the registry
+// cache in the Server's mux.
+//
+// # Node status
+//
+// The Server keeps per-stream state only, freed when the stream closes: the
+// node of its requests, when it opened, and the responses it was sent and has
+// not answered yet (at most 16, by nonce). A request is initial (its
+// stream's first of its type), a NACK (error_detail set), an ACK (a
+// response_nonce) or a subscription change. An ACK of a registry response
+// raises the stream's ACKed revision to the revision that response brought
+// it to (its system_version_info in delta, its version_info in
+// state-of-the-world: the cache's revision) and times the push, from the
+// response's send to its ACK.
 //
 // # What a stream holds
 //
@@ -38,11 +53,11 @@
 // wildcard (or the version of each name it asked for) and gets the full
 // state whenever something it sees changed.
 //
-// The cache needs no server callbacks: the server wiring may pass its own
-// (node status, NACK accounting) to serverv3.NewServer. It honours whatever
-// wildcard semantics the server gives the subscription; sidecard's servers
-// turn legacy wildcard off (config.DeactivateLegacyWildcard), so that a
-// stream subscribes to "*" explicitly.
+// The cache needs no server callbacks (the Server's only track node
+// status). It honours whatever wildcard semantics the server gives the
+// subscription; sidecard's Server turns legacy wildcard off
+// (config.DeactivateLegacyWildcard), so that a stream subscribes to "*"
+// explicitly.
 //
 // # What the cache relies on in go-control-plane v0.14
 //

@@ -55,9 +55,9 @@ func (c *RegistryCache) load() error {
 	c.tombs.reset(rev)
 	c.loaded = true
 	c.setRevisionLocked(rev)
+	close(c.ready) // before any response: a stream that has one sees the cache Ready
 	c.notifyLocked()
 	c.mu.Unlock()
-	close(c.ready)
 	return nil
 }
 
@@ -167,9 +167,9 @@ func (c *RegistryCache) resync() error {
 		c.applyLocked(d.name, d.r, d.rev)
 	}
 	c.setRevisionLocked(max(rev, c.revision))
+	c.metrics.resyncs.Inc() // before any response: a stream that has one sees it counted
 	c.notifyLocked()
 	c.mu.Unlock()
-	c.metrics.resyncs.Inc()
 	c.metrics.updateDuration.Observe(time.Since(start).Seconds())
 	return nil
 }
