@@ -193,9 +193,10 @@ func (v *View) apply(changes []store.Change) {
 // publish swaps in a new state and wakes the waiters of the old one. Only
 // Run's goroutine calls it.
 func (v *View) publish(index *registry.Index, rev int64) {
+	// Metrics first: a waiter woken by the swap may read them at once.
+	v.metrics.revision.Set(float64(rev))
+	v.metrics.entries.Set(float64(index.Len()))
 	next := &state{index: index, revision: rev, loaded: true, replaced: make(chan struct{})}
 	old := v.state.Swap(next)
 	close(old.replaced)
-	v.metrics.revision.Set(float64(rev))
-	v.metrics.entries.Set(float64(index.Len()))
 }
