@@ -30,6 +30,9 @@ type Options struct {
 	Store Store
 	// View answers searches.
 	View View
+	// Leases renews leases for POST /v1/agents/{name}/heartbeat; nil serves
+	// no heartbeat route.
+	Leases Leases
 	// Sources reports the registry sources for GET /v1/sources; nil serves
 	// an empty list.
 	Sources Sources
@@ -83,6 +86,7 @@ func (o Options) Validate() error {
 type API struct {
 	store        Store
 	view         View
+	leases       Leases
 	sourceStatus Sources
 	nodes        Nodes
 	ready        func() bool
@@ -106,7 +110,7 @@ func New(opts Options) (*API, error) {
 	}
 	d := DefaultOptions()
 	a := &API{
-		store: opts.Store, view: opts.View, sourceStatus: opts.Sources, nodes: opts.Nodes, ready: opts.Ready,
+		store: opts.Store, view: opts.View, leases: opts.Leases, sourceStatus: opts.Sources, nodes: opts.Nodes, ready: opts.Ready,
 		tokens: opts.Tokens, maxBody: orDefault(opts.MaxBodyBytes, d.MaxBodyBytes),
 		viewWait: orDefault(opts.ViewWait, d.ViewWait), log: opts.Logger, metrics: m,
 	}
@@ -147,6 +151,10 @@ func (a *API) routes(gatherer prometheus.Gatherer) *http.ServeMux {
 		"/v1/sidecars":      "GET, HEAD",
 		"/healthz":          "GET, HEAD",
 		"/readyz":           "GET, HEAD",
+	}
+	if a.leases != nil {
+		handle("POST /v1/agents/{name}/heartbeat", a.serve(a.requireAuth(a.heartbeat)))
+		allowed["/v1/agents/{name}/heartbeat"] = "POST"
 	}
 	if gatherer != nil {
 		handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))

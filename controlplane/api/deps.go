@@ -33,6 +33,16 @@ type Store interface {
 	Reader
 }
 
+// Leases renews entry leases for POST /v1/agents/{name}/heartbeat;
+// *store.Bolt implements it.
+type Leases interface {
+	// Renew moves the lease of the entry named name to now plus its TTL
+	// unless p fails, and returns the new lease. Errors wrap
+	// store.ErrNotFound, store.ErrNoLease, store.ErrOwned or
+	// store.ErrPrecondition.
+	Renew(ctx context.Context, name string, p store.Precondition) (store.Lease, error)
+}
+
 // View answers searches; *view.View implements it.
 type View interface {
 	// Index returns the current immutable index.

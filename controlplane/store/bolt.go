@@ -28,6 +28,9 @@ type Bolt struct {
 	rev       atomic.Int64 // latest committed revision
 	entries   atomic.Int64 // number of entries
 	compacted atomic.Int64 // newest revision removed from history
+	leases    atomic.Int64 // number of leases
+
+	leaseWritten chan struct{} // 1-slot: a put wrote a lease (see LeaseWritten)
 
 	notifyMu     sync.Mutex
 	changed      chan struct{} // closed at the next commit (or at Close)
@@ -38,6 +41,10 @@ type Bolt struct {
 // parent directory when missing. When another process holds the file, Open
 // waits up to opts.LockTimeout and then fails with ErrLocked. The revision
 // counter and the change feed continue where the last process left them.
+//
+// Every Open gives each lease a grace period: a lease expiring before now
+// plus its TTL is moved to now plus its TTL (see graceLeases), so that no
+// entry expires merely because the control plane was down.
 func Open(path string, opts Options) (*Bolt, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -59,7 +66,7 @@ func Open(path string, opts Options) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
-	s := &Bolt{db: db, path: path, opts: opts, changed: make(chan struct{})}
+	s := &Bolt{db: db, path: path, opts: opts, changed: make(chan struct{}), leaseWritten: make(chan struct{}, 1)}
 	if err := s.init(); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -69,14 +76,30 @@ func Open(path string, opts Options) (*Bolt, error) {
 	return s, nil
 }
 
-// init creates the buckets when missing and loads the counters.
+// init creates the buckets when missing, gives the leases their grace
+// period and loads the counters, in one transaction.
 func (s *Bolt) init() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketEntries, bucketHistory, bucketMeta} {
+		noLeases := tx.Bucket(bucketLeases) == nil
+		for _, name := range [][]byte{bucketEntries, bucketHistory, bucketMeta, bucketLeases, bucketExpiry} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
+		w, err := s.newWriter(tx)
+		if err != nil {
+			return err
+		}
+		if noLeases {
+			if err := w.createLeases(); err != nil {
+				return err
+			}
+		}
+		leases, err := w.graceLeases()
+		if err != nil {
+			return err
+		}
+		s.leases.Store(int64(leases))
 		meta := tx.Bucket(bucketMeta)
 		rev, err := decodeRev(meta.Get(metaRevision))
 		if err != nil {

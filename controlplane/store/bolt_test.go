@@ -121,6 +121,9 @@ func TestClosed(t *testing.T) {
 		{"Get", func() error { _, err := s.Get("a"); return err }},
 		{"List", func() error { _, _, err := s.List(); return err }},
 		{"Changes", func() error { _, err := s.Changes(0, 0); return err }},
+		{"Renew", func() error { _, err := s.Renew(t.Context(), "a", Precondition{}); return err }},
+		{"ExpireDue", func() error { _, err := s.ExpireDue(t.Context(), time.Now()); return err }},
+		{"Lease", func() error { _, _, err := s.Lease("a"); return err }},
 	}
 	for _, tc := range ops {
 		if err := tc.op(); !errors.Is(err, ErrClosed) {

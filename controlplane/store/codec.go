@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sidecard/sidecard/registry"
 )
@@ -14,6 +15,8 @@ var (
 	bucketEntries = []byte("entries")
 	bucketHistory = []byte("history")
 	bucketMeta    = []byte("meta")
+	bucketLeases  = []byte("leases")   // name -> lease record (see encodeLease)
+	bucketExpiry  = []byte("expiries") // expiry key (see expiryKey) -> empty: leases in expiry order
 
 	metaRevision  = []byte("revision")  // latest committed revision
 	metaCompacted = []byte("compacted") // newest revision removed from history; 0 = none
@@ -96,4 +99,44 @@ func decodeRecord(rev int64, b []byte) (Change, error) {
 	}
 	c.Entry = e
 	return c, nil
+}
+
+// leaseLen is the length of a lease record.
+const leaseLen = 16
+
+// encodeLease returns the lease record of an entry expiring at expiry with a
+// TTL of ttlSeconds: expiry in Unix nanoseconds, then ttlSeconds, both as
+// 8 big-endian bytes.
+func encodeLease(expiry time.Time, ttlSeconds int64) []byte {
+	b := make([]byte, 0, leaseLen)
+	b = binary.BigEndian.AppendUint64(b, uint64(expiry.UnixNano()))
+	return binary.BigEndian.AppendUint64(b, uint64(ttlSeconds))
+}
+
+// decodeLease decodes a lease record written by encodeLease.
+func decodeLease(b []byte) (Lease, error) {
+	if len(b) != leaseLen {
+		return Lease{}, fmt.Errorf("%w: lease of %d bytes", errCorrupt, len(b))
+	}
+	return Lease{
+		Expiry: time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC(),
+		TTL:    time.Duration(binary.BigEndian.Uint64(b[8:])) * time.Second,
+	}, nil
+}
+
+// expiryKey returns the key of name's lease in the expiry index: expiry in
+// Unix nanoseconds as 8 big-endian bytes, then the name, so that bbolt's byte
+// order is expiry order.
+func expiryKey(expiry time.Time, name string) []byte {
+	b := make([]byte, 0, 8+len(name))
+	b = binary.BigEndian.AppendUint64(b, uint64(expiry.UnixNano()))
+	return append(b, name...)
+}
+
+// decodeExpiryKey decodes a key written by expiryKey.
+func decodeExpiryKey(k []byte) (expiry time.Time, name string, err error) {
+	if len(k) <= 8 {
+		return time.Time{}, "", fmt.Errorf("%w: expiry key of %d bytes", errCorrupt, len(k))
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(k))).UTC(), string(k[8:]), nil
 }

@@ -11,9 +11,20 @@
 // source wrote an entry) and revision preconditions, and it validates the
 // entries it is given; it does not derive names or endpoints.
 //
-// On disk, the file holds three buckets:
+// An entry stored with ttl_seconds > 0 has a lease (Lease): it expires
+// ttl_seconds after the write that set it, unless Renew (or a repeated,
+// identical Put) moves it later. ExpireDue deletes the expired entries as
+// normal changes; renewals are not changes (no revision, nothing in the
+// feed, updated_at unchanged). Expiry is measured with Options.Now and is
+// persisted, and every Open gives each lease a grace period of one TTL from
+// the time of the Open, so that a restart never expires a lease by itself.
+// Driving expiry over time is the caller's job (package lease).
 //
-//	entries: name -> entry JSON (the API form, with revision, updated_at and source)
-//	history: big-endian revision -> change record (see codec.go)
-//	meta:    "revision" -> latest revision, "compacted" -> newest compacted revision
+// On disk, the file holds five buckets:
+//
+//	entries:  name -> entry JSON (the API form, with revision, updated_at and source)
+//	history:  big-endian revision -> change record (see codec.go)
+//	meta:     "revision" -> latest revision, "compacted" -> newest compacted revision
+//	leases:   name -> expiry (Unix ns) and ttl_seconds, 8 big-endian bytes each
+//	expiries: expiry (Unix ns, 8 big-endian bytes) + name -> empty, the leases in expiry order
 package store

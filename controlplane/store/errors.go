@@ -10,6 +10,9 @@ var (
 	ErrOwned = errors.New("entry is owned by another source")
 	// ErrPrecondition: the entry is not at the revision the writer expected (HTTP 412).
 	ErrPrecondition = errors.New("revision precondition failed")
+	// ErrNoLease: the entry exists but has no lease to renew (its
+	// ttl_seconds is 0).
+	ErrNoLease = errors.New("entry has no lease")
 	// ErrCompacted: the change feed no longer holds the changes asked for; the
 	// reader must resync with List and resume from the revision it returns.
 	ErrCompacted = errors.New("changes compacted")

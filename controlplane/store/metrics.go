@@ -11,6 +11,8 @@ const (
 	opPut    = "put"
 	opDelete = "delete"
 	opApply  = "apply"
+	opRenew  = "renew"  // a lease moved, no revision
+	opExpire = "expire" // expired leases deleted
 )
 
 // metrics are the store's Prometheus metrics. Gauges read the store's atomic
@@ -30,7 +32,7 @@ func newMetrics(reg prometheus.Registerer, s *Bolt) (*metrics, error) {
 		reg: reg,
 		writes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sidecard_store_writes_total",
-			Help: "Committed write transactions, by operation (put, delete, apply).",
+			Help: "Committed write transactions, by operation (put, delete, apply, renew, expire).",
 		}, []string{"op"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sidecard_store_write_duration_seconds",
@@ -48,7 +50,7 @@ func newMetrics(reg prometheus.Registerer, s *Bolt) (*metrics, error) {
 		gaugeFunc("sidecard_store_compacted_revision", "Newest revision compacted out of the change feed.",
 			func() float64 { return float64(s.compacted.Load()) }),
 	}
-	for _, op := range []string{opPut, opDelete, opApply} {
+	for _, op := range []string{opPut, opDelete, opApply, opRenew, opExpire} {
 		m.writes.WithLabelValues(op)
 	}
 	if err := m.register(); err != nil {

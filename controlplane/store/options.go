@@ -19,7 +19,8 @@ type Options struct {
 	// History is how many changes the change feed keeps; older ones are
 	// compacted away. 0 means DefaultHistory.
 	History int
-	// Now is the clock that stamps UpdatedAt. nil means time.Now.
+	// Now is the clock that stamps UpdatedAt and sets lease expiries. nil
+	// means time.Now.
 	Now func() time.Time
 	// Registerer receives the store's metrics; nil means they are not exported.
 	Registerer prometheus.Registerer

@@ -44,7 +44,10 @@ func (p Precondition) check(name string, existing *registry.Entry) error {
 // It returns the stored entry, owned by the caller, and whether it was
 // created. When the stored entry already has e's content and that source,
 // nothing is written and the stored entry is returned: repeating a Put makes
-// no revision. Preconditions are checked first (ErrOwned, ErrPrecondition);
+// no revision (it only renews the entry's lease, as Renew does). An entry
+// with ttl_seconds > 0 gets a lease expiring ttl_seconds after the write
+// (see Renew and ExpireDue); a Put with ttl_seconds 0 removes the lease.
+// Preconditions are checked first (ErrOwned, ErrPrecondition);
 // an invalid e fails with its validation error. A nil error means the entry
 // is on disk (fsynced).
 func (s *Bolt) Put(ctx context.Context, e *registry.Entry, p Precondition) (stored *registry.Entry, created bool, err error) {
@@ -68,7 +71,10 @@ func (s *Bolt) Put(ctx context.Context, e *registry.Entry, p Precondition) (stor
 		}
 		if existing != nil && existing.Source == source && existing.ContentEqual(e) {
 			stored = existing
-			return nil
+			if existing.TTLSeconds > 0 {
+				_, err = w.setLease(existing.Name, existing.TTLSeconds)
+			}
+			return err
 		}
 		created = existing == nil
 		stored, err = w.put(e, source, created)
@@ -80,8 +86,8 @@ func (s *Bolt) Put(ctx context.Context, e *registry.Entry, p Precondition) (stor
 	return stored, created, nil
 }
 
-// Delete deletes the entry name at the next revision and returns that
-// revision. It fails with ErrNotFound when there is no such entry (but with
+// Delete deletes the entry name, and its lease, at the next revision and
+// returns that revision. It fails with ErrNotFound when there is no such entry (but with
 // ErrPrecondition when p.MatchRevision > 0), ErrOwned or ErrPrecondition.
 func (s *Bolt) Delete(ctx context.Context, name string, p Precondition) (rev int64, err error) {
 	rev, _, err = s.update(ctx, opDelete, func(w *writer) error {

@@ -18,7 +18,7 @@ var errUnchanged = errors.New("nothing to write")
 // writer is one write transaction: it hands out consecutive revisions, records
 // every change in the history and compacts the history as it grows.
 type writer struct {
-	entries, history, meta *bolt.Bucket
+	entries, history, meta, leases, expiry *bolt.Bucket
 
 	now       time.Time
 	limit     int64 // changes kept in history
@@ -26,12 +26,19 @@ type writer struct {
 	compacted int64
 	changes   int   // changes made in this transaction
 	delta     int64 // change in the number of entries
+
+	leaseWrites int   // lease records written or removed (no revision of their own)
+	leaseDelta  int64 // change in the number of leases
+	leasePut    bool  // a put wrote a lease, which may expire before any other
 }
 
 // update runs fn in a write transaction. fn's changes are committed (with
 // fsync) unless fn fails or makes none; then the transaction rolls back and
-// update returns fn's error, or nil for no changes. After a commit, readers
-// are woken and the metrics updated. committed reports whether it committed.
+// update returns fn's error, or nil for no changes. A transaction that only
+// wrote leases commits without a revision and without waking the readers of
+// Changed. After a commit with changes, readers are woken; after a put that
+// wrote a lease, LeaseWritten is signalled; the metrics are updated.
+// committed reports whether it committed.
 func (s *Bolt) update(ctx context.Context, op string, fn func(*writer) error) (rev int64, committed bool, err error) {
 	if s.closed.Load() {
 		return 0, false, ErrClosed
@@ -49,7 +56,7 @@ func (s *Bolt) update(ctx context.Context, op string, fn func(*writer) error) (r
 		if err := fn(w); err != nil {
 			return err
 		}
-		if w.changes == 0 {
+		if w.changes == 0 && w.leaseWrites == 0 {
 			return errUnchanged
 		}
 		return w.finish()
@@ -61,7 +68,13 @@ func (s *Bolt) update(ctx context.Context, op string, fn func(*writer) error) (r
 	case err != nil:
 		return 0, false, closedErr(err)
 	}
-	s.committed(w.rev, w.compacted, w.delta)
+	s.leases.Add(w.leaseDelta)
+	if w.changes > 0 {
+		s.committed(w.rev, w.compacted, w.delta)
+	}
+	if w.leasePut {
+		s.signalLease()
+	}
 	s.metrics.writes.WithLabelValues(op).Inc()
 	return w.rev, true, nil
 }
@@ -72,6 +85,8 @@ func (s *Bolt) newWriter(tx *bolt.Tx) (*writer, error) {
 		entries: tx.Bucket(bucketEntries),
 		history: tx.Bucket(bucketHistory),
 		meta:    tx.Bucket(bucketMeta),
+		leases:  tx.Bucket(bucketLeases),
+		expiry:  tx.Bucket(bucketExpiry),
 		now:     s.now(),
 		limit:   int64(s.opts.History),
 	}
@@ -96,6 +111,7 @@ func (w *writer) get(name string) (*registry.Entry, error) {
 
 // put stores e at the next revision, stamped with source and the
 // transaction's time, and returns the stored copy. e itself is not modified.
+// The entry's lease follows its ttl_seconds (see putLease).
 // created tells put whether the name is new (for the entry count).
 func (w *writer) put(e *registry.Entry, source string, created bool) (*registry.Entry, error) {
 	stored := e.Clone()
@@ -112,18 +128,25 @@ func (w *writer) put(e *registry.Entry, source string, created bool) (*registry.
 	if err := w.record(encodeRecord(recordPut, stored.Name, b)); err != nil {
 		return nil, err
 	}
+	if err := w.putLease(stored); err != nil {
+		return nil, err
+	}
 	if created {
 		w.delta++
 	}
 	return stored, nil
 }
 
-// del deletes the entry name, which must exist, at the next revision.
+// del deletes the entry name, which must exist, at the next revision, and
+// its lease.
 func (w *writer) del(name string) (int64, error) {
 	if err := w.entries.Delete([]byte(name)); err != nil {
 		return 0, fmt.Errorf("delete entry %q: %w", name, err)
 	}
 	if err := w.record(encodeRecord(recordDelete, name, nil)); err != nil {
+		return 0, err
+	}
+	if err := w.clearLease(name); err != nil {
 		return 0, err
 	}
 	w.delta--
@@ -144,6 +167,9 @@ func (w *writer) record(rec []byte) error {
 // Compaction removes exactly as many records as the transaction added once
 // the history is full, so its cost follows the writes, never the history size.
 func (w *writer) finish() error {
+	if w.changes == 0 {
+		return nil // leases only: no revision
+	}
 	if excess := w.rev - w.compacted - w.limit; excess > 0 {
 		for rev := w.compacted + 1; rev <= w.compacted+excess; rev++ {
 			if err := w.history.Delete(revKey(rev)); err != nil {
