@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sidecard/sidecard/controlplane/envoy"
 	"github.com/sidecard/sidecard/internal/strictyaml"
 )
 
@@ -24,6 +26,12 @@ const (
 	DefaultReadTimeout  = 10 * time.Second
 	DefaultWriteTimeout = 30 * time.Second
 	DefaultHistory      = 100000
+	// DefaultEnvoyListenerAddress and DefaultEnvoyListenerPort are where
+	// Envoy's HTTP listener binds, on the Envoy host.
+	DefaultEnvoyListenerAddress = "0.0.0.0"
+	DefaultEnvoyListenerPort    = 10000
+	DefaultEnvoyConnectTimeout  = 5 * time.Second
+	DefaultEnvoyMaxSelectors    = 16
 )
 
 // Config is the control plane's configuration, read from controlplane.yaml.
@@ -49,6 +57,8 @@ type Config struct {
 	HTTP HTTPConfig `yaml:"http"`
 	// Store configures the registry store.
 	Store StoreConfig `yaml:"store"`
+	// Envoy configures the Envoy xDS types served on xds_addr.
+	Envoy EnvoyConfig `yaml:"envoy"`
 }
 
 // AuthConfig configures the authentication of writes.
@@ -76,6 +86,48 @@ type StoreConfig struct {
 	History int `yaml:"history"`
 }
 
+// EnvoyConfig configures the Envoy xDS types (LDS, RDS, CDS, EDS) the xDS
+// server generates from the registry for Envoy and proxyless gRPC clients
+// (xds:///<name>).
+type EnvoyConfig struct {
+	// Enabled serves the Envoy types; when false, only the registry type
+	// (sidecars) is served.
+	Enabled bool `yaml:"enabled"`
+	// ListenerAddress is the IP address Envoy's HTTP listener (sidecard_http)
+	// binds on the Envoy host.
+	ListenerAddress string `yaml:"listener_address"`
+	// ListenerPort is the HTTP listener's port, 1 to 65535.
+	ListenerPort int `yaml:"listener_port"`
+	// ConnectTimeout bounds a connection from Envoy to an agent ("5s").
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// RequestTimeout is Envoy's route timeout for a whole request and
+	// response; 0 disables it (A2A streams and long tasks would be cut).
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// UpstreamTLS makes Envoy originate TLS to agents whose endpoints are
+	// https. grpc-go refuses such clusters.
+	UpstreamTLS bool `yaml:"upstream_tls"`
+	// TrustedCAFile, when set, is a PEM bundle on the Envoy host against
+	// which agent certificates are verified. Requires upstream_tls. The path
+	// is Envoy's, used verbatim (not relative to the config file).
+	TrustedCAFile string `yaml:"trusted_ca_file"`
+	// MaxSelectors bounds the distinct label selectors
+	// (node.metadata.selector) of Envoy and gRPC nodes served at once; a
+	// node with another selector is refused while every one is in use.
+	MaxSelectors int `yaml:"max_selectors"`
+}
+
+// Options returns the translation options of c.
+func (c EnvoyConfig) Options() envoy.Options {
+	return envoy.Options{
+		ListenerAddress: c.ListenerAddress,
+		ListenerPort:    uint32(c.ListenerPort), // validated: 1 to 65535
+		ConnectTimeout:  c.ConnectTimeout,
+		RequestTimeout:  c.RequestTimeout,
+		UpstreamTLS:     c.UpstreamTLS,
+		TrustedCAFile:   c.TrustedCAFile,
+	}
+}
+
 // DefaultConfig returns the configuration used for every key a file or a
 // flag does not set.
 func DefaultConfig() Config {
@@ -91,6 +143,14 @@ func DefaultConfig() Config {
 			WriteTimeout: DefaultWriteTimeout,
 		},
 		Store: StoreConfig{History: DefaultHistory},
+		Envoy: EnvoyConfig{
+			Enabled:         true,
+			ListenerAddress: DefaultEnvoyListenerAddress,
+			ListenerPort:    DefaultEnvoyListenerPort,
+			ConnectTimeout:  DefaultEnvoyConnectTimeout,
+			UpstreamTLS:     true,
+			MaxSelectors:    DefaultEnvoyMaxSelectors,
+		},
 	}
 }
 
@@ -122,7 +182,26 @@ func (c Config) Validate() error {
 	check("http.read_timeout", positive(c.HTTP.ReadTimeout))
 	check("http.write_timeout", positive(c.HTTP.WriteTimeout))
 	check("store.history", positive(c.Store.History))
+	c.Envoy.validate(check)
 	return errors.Join(errs...)
+}
+
+// validate reports the problems of the envoy section to check, by key.
+func (c EnvoyConfig) validate(check func(key string, err error)) {
+	if _, err := netip.ParseAddr(c.ListenerAddress); err != nil {
+		check("envoy.listener_address", fmt.Errorf("%q: must be an IP address", c.ListenerAddress))
+	}
+	if c.ListenerPort < 1 || c.ListenerPort > 65535 {
+		check("envoy.listener_port", fmt.Errorf("%d: must be from 1 to 65535", c.ListenerPort))
+	}
+	check("envoy.connect_timeout", positive(c.ConnectTimeout))
+	if c.RequestTimeout < 0 {
+		check("envoy.request_timeout", fmt.Errorf("must not be negative, got %v", c.RequestTimeout))
+	}
+	if c.TrustedCAFile != "" && !c.UpstreamTLS {
+		check("envoy.trusted_ca_file", errors.New("needs envoy.upstream_tls"))
+	}
+	check("envoy.max_selectors", positive(c.MaxSelectors))
 }
 
 // validAddr checks a host:port listen address; the host may be empty (every

@@ -6,11 +6,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sidecard/sidecard/controlplane/envoy"
 )
 
 func TestDefaultConfigIsValid(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("DefaultConfig().Validate() = %v", err)
+	}
+}
+
+func TestDefaultEnvoyOptions(t *testing.T) {
+	if got, want := DefaultConfig().Envoy.Options(), envoy.DefaultOptions(); got != want {
+		t.Errorf("default envoy options %+v, want the translation's defaults %+v", got, want)
 	}
 }
 
@@ -23,6 +31,8 @@ func TestLoadConfigGood(t *testing.T) {
 	full.LogLevel, full.LogFormat = "debug", "text"
 	full.HTTP = HTTPConfig{MaxBodyBytes: 262144, ReadTimeout: 5 * time.Second, WriteTimeout: time.Minute}
 	full.Store.History = 5000
+	full.Envoy = EnvoyConfig{ListenerAddress: "127.0.0.1", ListenerPort: 8080, ConnectTimeout: 2 * time.Second,
+		RequestTimeout: time.Minute, UpstreamTLS: true, TrustedCAFile: "/etc/envoy/agents-ca.pem", MaxSelectors: 4}
 
 	relative := DefaultConfig()
 	relative.DataDir = filepath.Join(dir, "data")
@@ -83,6 +93,8 @@ func TestLoadConfigBad(t *testing.T) {
 		{"max_body_zero.bad.yaml", "http.max_body_bytes: must be positive"},
 		{"history_negative.bad.yaml", "store.history: must be positive"},
 		{"data_dir_empty.bad.yaml", "data_dir: required"},
+		{"envoy_port.bad.yaml", "envoy.listener_port: 70000: must be from 1 to 65535"},
+		{"envoy_ca_without_tls.bad.yaml", "envoy.trusted_ca_file: needs envoy.upstream_tls"},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
@@ -129,6 +141,15 @@ func TestConfigValidate(t *testing.T) {
 		{"zero read timeout", func(c *Config) { c.HTTP.ReadTimeout = 0 }, "http.read_timeout: must be positive"},
 		{"negative write timeout", func(c *Config) { c.HTTP.WriteTimeout = -time.Second }, "http.write_timeout: must be positive"},
 		{"every problem reported", func(c *Config) { c.LogLevel, c.LogFormat = "x", "y" }, "log_format:"},
+		{"envoy disabled", func(c *Config) { c.Envoy.Enabled = false }, ""},
+		{"envoy ipv6 listener", func(c *Config) { c.Envoy.ListenerAddress = "::" }, ""},
+		{"envoy listener host name", func(c *Config) { c.Envoy.ListenerAddress = "localhost" },
+			`envoy.listener_address: "localhost": must be an IP address`},
+		{"envoy zero port", func(c *Config) { c.Envoy.ListenerPort = 0 }, "envoy.listener_port: 0: must be from 1"},
+		{"envoy zero connect timeout", func(c *Config) { c.Envoy.ConnectTimeout = 0 }, "envoy.connect_timeout: must be positive"},
+		{"envoy negative request timeout", func(c *Config) { c.Envoy.RequestTimeout = -time.Second },
+			"envoy.request_timeout: must not be negative"},
+		{"envoy zero selectors", func(c *Config) { c.Envoy.MaxSelectors = 0 }, "envoy.max_selectors: must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

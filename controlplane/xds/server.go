@@ -14,6 +14,7 @@ import (
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	gcplog "github.com/envoyproxy/go-control-plane/pkg/log"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/server/config"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
@@ -25,9 +26,12 @@ import (
 // Server is the control plane's xDS server: one gRPC server with the
 // aggregated discovery service (ADS), delta and state-of-the-world, over a
 // cachev3.MuxCache that routes each type URL to its cache (the registry type
-// to a RegistryCache). Legacy wildcard is off: a stream subscribes to "*"
-// explicitly. It follows every stream through go-control-plane's callbacks
-// and reports the connected nodes with Nodes.
+// to a RegistryCache; with ServerOptions.Envoy, LDS, RDS, CDS and EDS to an
+// EnvoyCache). Legacy wildcard (a first request naming no resource) is off
+// for the registry, RDS and EDS types, where a stream subscribes to "*"
+// explicitly, and on for LDS and CDS, as Envoy expects. It follows every
+// stream through go-control-plane's callbacks and reports the connected
+// nodes with Nodes.
 //
 // A cold sync sends every entry a sidecar sees in one response, up to
 // ServerOptions.MaxSendMsgSize (256 MiB by default): sidecars must raise
@@ -62,6 +66,9 @@ func NewServer(cache *RegistryCache, opts ServerOptions) (*Server, error) {
 	caches := map[string]cachev3.Cache{
 		registryv1.TypeURL: cache,
 	}
+	if opts.Envoy != nil {
+		maps.Copy(caches, opts.Envoy.typeCaches())
+	}
 	served := slices.Sorted(maps.Keys(caches))
 	m, err := newServerMetrics(opts.Registerer, served)
 	if err != nil {
@@ -70,11 +77,16 @@ func NewServer(cache *RegistryCache, opts ServerOptions) (*Server, error) {
 	tr := newTracker(opts.Logger, opts.Now, m, served)
 	streamsCtx, endStreams := context.WithCancel(context.Background())
 	xds := serverv3.NewServer(streamsCtx, newMux(caches), tr,
-		config.DeactivateLegacyWildcard(), withLogger(opts.Logger))
+		config.DeactivateLegacyWildcardForTypes(noLegacyWildcard), withLogger(opts.Logger))
 	gs := grpc.NewServer(grpcOptions(opts)...)
 	discovery.RegisterAggregatedDiscoveryServiceServer(gs, xds)
 	return &Server{opts: opts, grpc: gs, tracker: tr, metrics: m, endStreams: endStreams}, nil
 }
+
+// noLegacyWildcard are the types whose streams must subscribe to "*"
+// explicitly: every type but LDS and CDS, the only ones where the xDS
+// protocol defines legacy wildcard.
+var noLegacyWildcard = []string{registryv1.TypeURL, resourcev3.RouteType, resourcev3.EndpointType}
 
 // newMux returns a cache routing each request to the cache of its type URL;
 // a request of another type fails its stream.

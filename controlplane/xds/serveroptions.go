@@ -44,6 +44,9 @@ type ServerOptions struct {
 	Logger *slog.Logger
 	// Registerer receives the server's metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
+	// Envoy, when set, serves LDS, RDS, CDS and EDS; nil serves the registry
+	// type only.
+	Envoy *EnvoyCache
 	// Now is the clock of node statuses and push latencies; nil is time.Now.
 	Now func() time.Time
 	// MaxRecvMsgSize bounds the size of a request, in bytes.
