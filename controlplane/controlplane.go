@@ -5,8 +5,10 @@
 // This file composes the parts; each lives in its own sub-package: store
 // (bbolt, revisions, change feed), view (an index following the feed),
 // filesource (registry directories), auth (bearer tokens), xds (the registry
-// over delta and state-of-the-world xDS, and the status of connected nodes)
-// and api (HTTP).
+// over delta and state-of-the-world xDS, the Envoy types translated by
+// envoy, and the status of connected nodes), api (HTTP) and compat (the
+// A2A Registry compatible API, on the same HTTP server). lease expires the
+// entries whose lease (ttl_seconds) was not renewed.
 package controlplane
 
 import (
@@ -25,7 +27,9 @@ import (
 
 	"github.com/sidecard/sidecard/controlplane/api"
 	"github.com/sidecard/sidecard/controlplane/auth"
+	"github.com/sidecard/sidecard/controlplane/compat"
 	"github.com/sidecard/sidecard/controlplane/filesource"
+	"github.com/sidecard/sidecard/controlplane/lease"
 	"github.com/sidecard/sidecard/controlplane/store"
 	"github.com/sidecard/sidecard/controlplane/view"
 	"github.com/sidecard/sidecard/controlplane/xds"
@@ -43,12 +47,14 @@ type ControlPlane struct {
 	cfg    Config
 	log    *slog.Logger
 	store  *store.Bolt
+	leases *lease.Expirer
 	view   *view.View
 	files  *filesource.Source
 	api    *api.API
 	httpLn net.Listener
 	http   *http.Server
 	cache  *xds.RegistryCache
+	envoy  *xds.EnvoyCache // nil unless envoy.enabled
 	xds    *xds.Server
 	xdsLn  net.Listener
 	ready  atomic.Bool
@@ -80,6 +86,9 @@ func (cp *ControlPlane) build(deps Deps) error {
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
+	if cp.leases, err = lease.New(cp.store, lease.Options{Logger: cp.log, Registerer: deps.Registerer}); err != nil {
+		return fmt.Errorf("build lease expirer: %w", err)
+	}
 	if cp.view, err = view.New(cp.store, view.Options{Logger: cp.log}); err != nil {
 		return fmt.Errorf("build view: %w", err)
 	}
@@ -99,7 +108,7 @@ func (cp *ControlPlane) build(deps Deps) error {
 		cp.tokens.Store(tokens)
 	}
 	if cp.api, err = api.New(api.Options{
-		Store: cp.store, View: cp.view, Ready: cp.ready.Load, Tokens: cp.tokens.Load,
+		Store: cp.store, View: cp.view, Leases: cp.store, Ready: cp.ready.Load, Tokens: cp.tokens.Load,
 		Sources:      api.SourcesFunc(func() any { return cp.files.Status() }),
 		Nodes:        api.NodesFunc(func() any { return cp.xds.Nodes() }),
 		MaxBodyBytes: cp.cfg.HTTP.MaxBodyBytes,
@@ -107,17 +116,29 @@ func (cp *ControlPlane) build(deps Deps) error {
 	}); err != nil {
 		return fmt.Errorf("build HTTP API: %w", err)
 	}
+	compatReg, err := compat.NewStoreRegistry(cp.store, cp.view)
+	if err != nil {
+		return fmt.Errorf("build A2A Registry compatibility API: %w", err)
+	}
+	compatAPI, err := compat.New(compat.Options{Registry: compatReg, Tokens: cp.tokens.Load, Ready: cp.ready.Load,
+		MaxBodyBytes: cp.cfg.HTTP.MaxBodyBytes, Logger: cp.log, Registerer: deps.Registerer})
+	if err != nil {
+		return fmt.Errorf("build A2A Registry compatibility API: %w", err)
+	}
+	mux := http.NewServeMux() // /v1/... and the rest to api, /agents, /jsonrpc and /health to compat
+	mux.Handle("/", cp.api.Handler())
+	compatAPI.Mount(mux)
 	if cp.httpLn, err = net.Listen("tcp", cp.cfg.HTTPAddr); err != nil {
 		return fmt.Errorf("listen HTTP on %s: %w", cp.cfg.HTTPAddr, err)
 	}
-	cp.http = api.NewServer(cp.cfg.HTTPAddr, cp.api.Handler(), api.Timeouts{
+	cp.http = api.NewServer(cp.cfg.HTTPAddr, mux, api.Timeouts{
 		Read: cp.cfg.HTTP.ReadTimeout, Write: cp.cfg.HTTP.WriteTimeout,
 	})
 	return nil
 }
 
-// buildXDS builds the registry's xDS cache and server and binds the xDS
-// listener.
+// buildXDS builds the registry's xDS cache, the Envoy types' cache (when
+// enabled) and the server, and binds the xDS listener.
 func (cp *ControlPlane) buildXDS(deps Deps) error {
 	var err error
 	if cp.cache, err = xds.NewRegistryCache(cp.store, xds.RegistryCacheOptions{
@@ -125,8 +146,16 @@ func (cp *ControlPlane) buildXDS(deps Deps) error {
 	}); err != nil {
 		return fmt.Errorf("build registry xDS cache: %w", err)
 	}
+	if cp.cfg.Envoy.Enabled {
+		if cp.envoy, err = xds.NewEnvoyCache(cp.store, xds.EnvoyCacheOptions{
+			Logger: cp.log, Registerer: deps.Registerer,
+			Translation: cp.cfg.Envoy.Options(), MaxSelectors: cp.cfg.Envoy.MaxSelectors,
+		}); err != nil {
+			return fmt.Errorf("build Envoy xDS cache: %w", err)
+		}
+	}
 	if cp.xds, err = xds.NewServer(cp.cache, xds.ServerOptions{
-		Logger: cp.log, Registerer: deps.Registerer,
+		Logger: cp.log, Registerer: deps.Registerer, Envoy: cp.envoy,
 	}); err != nil {
 		return fmt.Errorf("build xDS server: %w", err)
 	}
@@ -159,7 +188,11 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 		}
 	}
 	wg.Go(func() { fail(cp.view.Run(ctx)) })
+	wg.Go(func() { fail(cp.leases.Run(ctx)) })
 	wg.Go(func() { fail(cp.cache.Run(ctx)) })
+	if cp.envoy != nil {
+		wg.Go(func() { fail(cp.envoy.Run(ctx)) })
+	}
 	wg.Go(func() { fail(cp.xds.Serve(ctx, cp.xdsLn)) })
 	wg.Go(func() {
 		if err := cp.http.Serve(cp.httpLn); !errors.Is(err, http.ErrServerClosed) {
@@ -180,7 +213,8 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 }
 
 // start loads the registry directories and marks the control plane ready once
-// the view reflects everything loaded and the xDS cache has loaded the store.
+// the view reflects everything loaded and the xDS caches have loaded the
+// store.
 func (cp *ControlPlane) start(ctx context.Context) error {
 	res, err := cp.files.Sync(ctx)
 	if err != nil {
@@ -192,6 +226,11 @@ func (cp *ControlPlane) start(ctx context.Context) error {
 	}
 	if err := cp.cache.WaitReady(ctx); err != nil {
 		return err
+	}
+	if cp.envoy != nil {
+		if err := cp.envoy.WaitFor(ctx, cp.store.Revision()); err != nil {
+			return err
+		}
 	}
 	cp.ready.Store(true)
 	return nil

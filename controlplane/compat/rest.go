@@ -1,0 +1,252 @@
+package compat
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// httpError is a REST failure: its status and the detail of the
+// {"detail": "..."} body A2A Registry (FastAPI) answers errors with.
+type httpError struct {
+	status int
+	detail string
+}
+
+func (e *httpError) Error() string { return e.detail }
+
+// restHandler handles a REST route and returns the status it answered
+// with; it reports a failure by returning an error before writing anything.
+type restHandler func(w http.ResponseWriter, r *http.Request) (int, error)
+
+// rest adapts h, the handler of operation op, to http.Handler: it answers
+// h's error, counts the request and logs it at debug level.
+func (h *Handler) rest(op string, fn restHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		status, err := fn(w, r)
+		if err != nil {
+			status = h.writeError(w, r, err)
+		}
+		h.metrics.observe(apiREST, op, status)
+		if h.log.Enabled(r.Context(), slog.LevelDebug) {
+			h.log.LogAttrs(r.Context(), slog.LevelDebug, "compat API request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("op", op),
+				slog.Int("status", status), slog.Duration("duration", time.Since(start)))
+		}
+	})
+}
+
+// restStatus maps a compat error kind to its REST status.
+func restStatus(k Kind) int {
+	switch k {
+	case KindInvalidRequest:
+		return http.StatusUnprocessableEntity // as FastAPI answers a body it cannot validate
+	case KindInvalidCard:
+		return http.StatusBadRequest // as A2A Registry answers a card it refuses
+	case KindNotFound:
+		return http.StatusNotFound
+	case KindConflict:
+		return http.StatusConflict
+	case KindUnauthenticated:
+		return http.StatusUnauthorized
+	case KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError answers err as {"detail": "..."} and returns the status sent.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) int {
+	var he *httpError
+	if !errors.As(err, &he) {
+		ce := asError(err, FormCamel)
+		he = &httpError{status: restStatus(ce.Kind), detail: ce.Message}
+		if ce.Kind == KindInternal {
+			h.log.LogAttrs(r.Context(), slog.LevelError, "compat API request failed",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
+		}
+	}
+	switch he.status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+	}
+	body, _ := json.Marshal(struct {
+		Detail string `json:"detail"`
+	}{he.detail})
+	writeJSON(w, r, he.status, body)
+	return he.status
+}
+
+// register handles POST /agents: 201 and the RegisterResponse, whether the
+// agent was created or replaced.
+func (h *Handler) register(w http.ResponseWriter, r *http.Request) (int, error) {
+	if !h.mayWrite(r) {
+		return 0, unauthenticated(r)
+	}
+	var req RegisterRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		return 0, err
+	}
+	resp, err := h.svc.Register(r.Context(), req.AgentCard)
+	if err != nil {
+		return 0, err
+	}
+	return writeValue(w, r, http.StatusCreated, resp)
+}
+
+// get handles GET /agents/{id}: {"agent_card": {...}}.
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) (int, error) {
+	resp, err := h.svc.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, err
+	}
+	return writeValue(w, r, http.StatusOK, resp)
+}
+
+// list handles GET /agents: {"agents": [...], "count": N}.
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) (int, error) {
+	resp, err := h.svc.List(r.Context())
+	if err != nil {
+		return 0, err
+	}
+	return writeJSON(w, r, http.StatusOK, resp.AppendJSON(make([]byte, 0, resp.sizeHint()))), nil
+}
+
+// search handles POST /agents/search: {"agents": [...], "count": N,
+// "query": "..."}.
+func (h *Handler) search(w http.ResponseWriter, r *http.Request) (int, error) {
+	var req SearchRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		return 0, err
+	}
+	resp, err := h.svc.Search(r.Context(), req)
+	if err != nil {
+		return 0, err
+	}
+	return writeJSON(w, r, http.StatusOK, resp.AppendJSON(make([]byte, 0, resp.sizeHint()))), nil
+}
+
+// unregister handles DELETE /agents/{id}: 200 and the UnregisterResponse.
+func (h *Handler) unregister(w http.ResponseWriter, r *http.Request) (int, error) {
+	if !h.mayWrite(r) {
+		return 0, unauthenticated(r)
+	}
+	resp, err := h.svc.Unregister(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, err
+	}
+	return writeValue(w, r, http.StatusOK, resp)
+}
+
+// health handles GET /health: 200 when healthy, 503 while not ready, both
+// with the HealthResponse.
+func (h *Handler) health(w http.ResponseWriter, r *http.Request) (int, error) {
+	resp, err := h.svc.Health(r.Context())
+	if err != nil {
+		return 0, err
+	}
+	status := http.StatusOK
+	if resp.Status != "healthy" {
+		status = http.StatusServiceUnavailable
+	}
+	return writeValue(w, r, status, resp)
+}
+
+func unauthenticated(r *http.Request) error {
+	if r.Header.Get("Authorization") == "" {
+		return &httpError{status: http.StatusUnauthorized, detail: `missing Authorization header; want "Bearer <token>"`}
+	}
+	return &httpError{status: http.StatusUnauthorized, detail: "invalid bearer token"}
+}
+
+// methodNotAllowed answers a known path with a method it does not serve.
+func methodNotAllowed(allow string) restHandler {
+	return func(w http.ResponseWriter, _ *http.Request) (int, error) {
+		w.Header().Set("Allow", allow)
+		return 0, &httpError{status: http.StatusMethodNotAllowed, detail: "Method Not Allowed"}
+	}
+}
+
+// decodeBody reads the JSON request body into dst. Unknown fields are
+// ignored, as A2A Registry ignores them; a body that is not a JSON object of
+// the right types is a 422.
+func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, dst); err != nil {
+		return &httpError{status: http.StatusUnprocessableEntity, detail: "invalid request body: " + paramTypeError(err)}
+	}
+	return nil
+}
+
+// readBody checks the Content-Type (absent, or JSON) and reads the body, at
+// most h.maxBody bytes: 415, 413 or 400 otherwise.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+			return nil, &httpError{status: http.StatusUnsupportedMediaType,
+				detail: "Content-Type must be application/json, got " + strconv.Quote(ct)}
+		}
+	}
+	tooLarge := &httpError{status: http.StatusRequestEntityTooLarge,
+		detail: "request body is larger than " + strconv.FormatInt(h.maxBody, 10) + " bytes"}
+	if r.ContentLength > h.maxBody {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, tooLarge
+	case err != nil:
+		return nil, &httpError{status: http.StatusBadRequest, detail: "read request body: " + err.Error()}
+	}
+	return body, nil
+}
+
+// writeValue answers with status and v as JSON and returns status; when v
+// does not encode, it writes nothing and returns the error.
+func writeValue(w http.ResponseWriter, r *http.Request, status int, v any) (int, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return 0, err // a KindInternal error for the caller to answer
+	}
+	return writeJSON(w, r, status, body), nil
+}
+
+// writeJSON answers with status and the JSON body, HEAD with the headers
+// only, and returns status.
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, body []byte) int {
+	body = append(body, '\n')
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body) // a failed write means the client went away
+	}
+	return status
+}
+
+// writeRPC answers a JSON-RPC request with status and body.
+func writeRPC(w http.ResponseWriter, status int, body []byte) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // a failed write means the client went away
+}
