@@ -1,0 +1,72 @@
+package lookup
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/sidecard/sidecard/registry"
+)
+
+// Error codes of the §4 error shape, as the control plane spells them.
+const (
+	codeInvalidArgument  = "invalid_argument"   // 400
+	codeNotFound         = "not_found"          // 404
+	codeMethodNotAllowed = "method_not_allowed" // 405
+	codeInternal         = "internal"           // 500
+	codeUnavailable      = "unavailable"        // 503
+)
+
+// apiError is an error response: its status and §4 body.
+type apiError struct {
+	status  int
+	code    string
+	message string
+	field   string
+}
+
+// errorBody is the §4 error shape.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// newError returns an *apiError with a formatted message.
+func newError(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+// invalid returns a 400 for err, naming its field when err is a
+// *registry.FieldError.
+func invalid(err error) *apiError {
+	e := &apiError{status: fasthttp.StatusBadRequest, code: codeInvalidArgument, message: err.Error()}
+	if fe, ok := registry.AsFieldError(err); ok {
+		e.field = fe.Field
+	}
+	return e
+}
+
+// writeError answers ctx with e in the §4 shape. The message is copied; the
+// body is valid JSON whatever bytes the message holds.
+func writeError(ctx *fasthttp.RequestCtx, e *apiError) {
+	body, err := json.Marshal(errorBody{Error: errorDetail{Code: e.code, Message: e.message, Field: e.field}})
+	if err != nil { // unreachable: strings always encode
+		body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	writeJSON(ctx, e.status, append(body, '\n'))
+}
+
+// writeJSON answers ctx with status and a JSON body, which fasthttp owns
+// from then on.
+func writeJSON(ctx *fasthttp.RequestCtx, status int, body []byte) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentTypeBytes(mimeJSON)
+	ctx.Response.Header.SetCanonical(hdrNoSniff, valNoSniff)
+	ctx.Response.SetBodyRaw(body)
+}
