@@ -11,6 +11,7 @@ import (
 
 	"github.com/sidecard/sidecard/internal/strictyaml"
 	"github.com/sidecard/sidecard/registry"
+	"github.com/sidecard/sidecard/sidecar/proxy"
 )
 
 // Defaults of Config.
@@ -44,6 +45,9 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 	// Cache sizes the cache of rendered responses.
 	Cache CacheConfig `yaml:"cache"`
+	// Proxy tunes the A2A proxy under /a2a/ (load balancing, timeouts,
+	// retries, outlier ejection, limits); see proxy.Options.
+	Proxy proxy.Options `yaml:"proxy"`
 }
 
 // NodeConfig identifies the sidecar.
@@ -84,6 +88,7 @@ func DefaultConfig() Config {
 		LogLevel:     DefaultLogLevel,
 		LogFormat:    DefaultLogFormat,
 		Cache:        CacheConfig{MaxCostBytes: DefaultCacheMaxCost},
+		Proxy:        proxy.DefaultOptions(),
 	}
 }
 
@@ -116,7 +121,21 @@ func (c Config) Validate() error {
 	if c.Cache.MaxCostBytes <= 0 {
 		check("cache.max_cost_bytes", fmt.Errorf("must be positive, got %d", c.Cache.MaxCostBytes))
 	}
+	for _, err := range unjoin(c.Proxy.Validate()) {
+		errs = append(errs, fmt.Errorf("proxy.%w", err))
+	}
 	return errors.Join(errs...)
+}
+
+// unjoin returns the errors joined in err (one per problem), or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err != nil {
+		return []error{err}
+	}
+	return nil
 }
 
 // validLabels checks labels or a selector with the registry's label rules.

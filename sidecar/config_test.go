@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sidecard/sidecard/sidecar/proxy"
 )
 
 func TestLoadConfigFixtures(t *testing.T) {
@@ -50,6 +53,33 @@ func TestLoadConfigValues(t *testing.T) {
 	if cfg.Cache.MaxCostBytes != 1<<20 || cfg.LogLevel != "debug" || cfg.Addr != "127.0.0.1:17001" {
 		t.Errorf("cfg = %+v", cfg)
 	}
+	want := proxy.Options{
+		LBPolicy: proxy.LeastRequest, ConnectTimeout: 500 * time.Millisecond, RequestTimeout: 20 * time.Second,
+		StreamTimeout: 5 * time.Minute, MaxRetries: 3, RetryBudgetPercent: 10,
+		Outlier: proxy.OutlierOptions{
+			ConsecutiveErrors: 3, BaseEjection: 10 * time.Second, MaxEjection: time.Minute, MaxEjectionPercent: 34,
+		},
+		MaxBodyBytes: 1 << 20, MaxConcurrentPerAgent: 64, AdvertiseAddr: "10.0.0.9:17000",
+	}
+	if cfg.Proxy != want {
+		t.Errorf("proxy = %+v, want %+v", cfg.Proxy, want)
+	}
+}
+
+func TestLoadConfigProxyDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sidecar.yaml")
+	if err := os.WriteFile(path, []byte("node: {id: n}\nproxy: {outlier: {consecutive_errors: 2}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := proxy.DefaultOptions()
+	want.Outlier.ConsecutiveErrors = 2
+	if cfg.Proxy != want {
+		t.Errorf("proxy = %+v, want the defaults but consecutive_errors", cfg.Proxy)
+	}
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -68,6 +98,9 @@ func TestConfigValidate(t *testing.T) {
 		{name: "no data dir", mutate: func(c *Config) { c.DataDir = "" }, wantKey: "data_dir"},
 		{name: "bad format", mutate: func(c *Config) { c.LogFormat = "xml" }, wantKey: "log_format"},
 		{name: "bad node label", mutate: func(c *Config) { c.Node.Labels = map[string]string{"-x": "y"} }, wantKey: "node.labels"},
+		{name: "bad lb policy", mutate: func(c *Config) { c.Proxy.LBPolicy = "random" }, wantKey: "proxy.lb_policy"},
+		{name: "bad ejection percent", mutate: func(c *Config) { c.Proxy.Outlier.MaxEjectionPercent = 101 }, wantKey: "proxy.outlier.max_ejection_percent"},
+		{name: "bad advertise addr", mutate: func(c *Config) { c.Proxy.AdvertiseAddr = "10.0.0.1" }, wantKey: "proxy.advertise_addr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,11 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(
 		newVersionCommand(),
 		newControlPlaneCommand(),
+		newSidecarCommand(),
+		newDevCommand(),
+		newGetCommand(),
+		newSearchCommand(),
+		newStatusCommand(),
 	)
 	return root
 }

@@ -27,6 +27,9 @@ type Client struct {
 	log     *slog.Logger
 	metrics *metrics
 	started atomic.Bool
+	// downSince is when the client last lost (or, from New, had not yet
+	// opened) its stream, in Unix nanoseconds; 0 while a stream is live.
+	downSince atomic.Int64
 
 	mu       sync.Mutex // guards the fields below
 	labels   map[string]string
@@ -48,14 +51,16 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{
+	c := &Client{
 		opts:        opts,
 		log:         opts.Logger,
 		metrics:     m,
 		labels:      opts.Labels,
 		selector:    opts.Selector,
 		nodeChanged: make(chan struct{}, 1),
-	}, nil
+	}
+	c.downSince.Store(opts.Now().UnixNano())
+	return c, nil
 }
 
 // SetSelector replaces the label selector the node subscribes with. A live
@@ -131,7 +136,7 @@ func (c *Client) Run(ctx context.Context) error {
 			b.Reset()
 		}
 		wait := b.NextBackOff()
-		c.log.Warn("xds stream ended; reconnecting", "addr", addr, "up", up, "err", err, "retry_in", wait)
+		c.log.Warn("xds stream ended; reconnecting", "addr", addr, "up", up.String(), "err", err, "retry_in", wait.String())
 		if !sleep(ctx, wait) {
 			return nil
 		}

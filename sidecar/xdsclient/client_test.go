@@ -214,6 +214,9 @@ func TestReconnectToAnotherAddress(t *testing.T) {
 	if st := cl.c.Status(); st.Connected || st.LastError == "" || st.DisconnectedAt.IsZero() {
 		t.Fatalf("status while both control planes are down: %+v", st)
 	}
+	if since, down := cl.c.DownSince(); !down || since.IsZero() {
+		t.Errorf("DownSince while both control planes are down = %v, %v", since, down)
+	}
 	if v := metricValue(t, cl.reg, "sidecard_sidecar_stream_connected", nil); v != 0 {
 		t.Errorf("connected gauge = %v, want 0", v)
 	}
@@ -229,6 +232,9 @@ func TestReconnectToAnotherAddress(t *testing.T) {
 		st := cl.c.Status()
 		return st.Connected && st.Address == srvB.addr && st.ACKs == 2
 	})
+	if _, down := cl.c.DownSince(); down {
+		t.Error("DownSince reports down on a live stream")
+	}
 	first := srvB.rec.requests()[0]
 	if !maps.Equal(first.GetInitialResourceVersions(), held) || !slices.Equal(first.GetResourceNamesSubscribe(), []string{"*"}) {
 		t.Errorf("first request on the new stream: %v, want initial versions %v", first, held)
@@ -310,4 +316,23 @@ func entryNames(s *cache.Snapshot) []string {
 		return true
 	})
 	return out
+}
+
+func TestDownSinceBeforeFirstStream(t *testing.T) {
+	start := time.Unix(1700000000, 0)
+	replica, err := cache.NewReplica(cache.ReplicaOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{
+		Addresses: []string{"127.0.0.1:1"}, NodeID: "n", Replica: replica,
+		Now: func() time.Time { return start },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since, down := c.DownSince()
+	if !down || !since.Equal(start) {
+		t.Fatalf("DownSince = %v, %v; want %v, true", since, down, start)
+	}
 }

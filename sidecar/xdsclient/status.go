@@ -35,6 +35,17 @@ func (c *Client) Status() Status {
 	return c.status
 }
 
+// DownSince reports whether the client has no live stream and since when:
+// since New until the first stream opens, and since the last stream ended.
+// It is lock-free and cheap enough to call on every lookup.
+func (c *Client) DownSince() (time.Time, bool) {
+	ns := c.downSince.Load()
+	if ns == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, ns), true
+}
+
 // streamUp records that a stream to addr opened.
 func (c *Client) streamUp(addr string) {
 	c.mu.Lock()
@@ -42,6 +53,7 @@ func (c *Client) streamUp(addr string) {
 	c.status.Address = addr
 	c.status.ConnectedSince = c.opts.Now()
 	c.mu.Unlock()
+	c.downSince.Store(0)
 	c.metrics.connected.Set(1)
 }
 
@@ -54,6 +66,7 @@ func (c *Client) streamDown(addr string, err error) {
 	c.status.DisconnectedAt = c.opts.Now()
 	c.status.LastError = err.Error()
 	c.mu.Unlock()
+	c.downSince.CompareAndSwap(0, c.status.DisconnectedAt.UnixNano())
 	c.metrics.connected.Set(0)
 }
 
@@ -63,6 +76,7 @@ func (c *Client) stopped() {
 	c.status.Connected = false
 	c.status.ConnectedSince = time.Time{}
 	c.mu.Unlock()
+	c.downSince.CompareAndSwap(0, c.opts.Now().UnixNano())
 	c.metrics.connected.Set(0)
 }
 
