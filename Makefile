@@ -7,15 +7,20 @@ PKGS := ./...
 build:
 	$(GO) build -o $(BIN) ./cmd/sidecard
 
-# run starts the control plane on the example registry with data in a fresh temp dir.
+# run starts a control plane and a sidecar in one process on the example registry.
 run:
-	$(GO) run ./cmd/sidecard controlplane --registry-dir examples/registry --data "$$(mktemp -d)"
+	$(GO) run ./cmd/sidecard dev
 
 test:
 	$(GO) test -race -count=1 $(PKGS)
 
+# bench runs the Go benchmarks, then the loopback load tests of BRIEF §8
+# (sidecar lookups against a bare fasthttp reference; wrk when installed) and
+# the xDS propagation scenario (our registry cache against LinearCache).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+	$(GO) test -count=1 -run='^TestLoad$$' -v ./sidecar/lookup/loadtest -load -load.wrk
+	$(GO) run ./cmd/sidecard-xdsload -streams 100 -entries 10000 -writes 200 -cache both
 
 fmt:
 	gofmt -s -w .
