@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -86,14 +87,14 @@ func TestLoadConfigBad(t *testing.T) {
 		{"duplicate_key.bad.yaml", `duplicate_key.bad.yaml:2: mapping key "log_level" already defined at line 1`},
 		{"two_documents.bad.yaml", "two_documents.bad.yaml:2: a config file holds one YAML document"},
 		{"syntax.bad.yaml", "syntax.bad.yaml:"},
-		{"log_level.bad.yaml", `log_level: "verbose": want one of debug, info, warn, error`},
+		{"log_level.bad.yaml", `log_level.bad.yaml:1: log_level: "verbose": want one of debug, info, warn, error`},
 		{"log_format.bad.yaml", `log_format: "xml": want one of json, text`},
 		{"addr_no_port.bad.yaml", `http_addr: "localhost" is not host:port`},
-		{"addr_same.bad.yaml", "http_addr: must differ from xds_addr"},
+		{"addr_same.bad.yaml", "addr_same.bad.yaml:2: http_addr: must differ from xds_addr"},
 		{"max_body_zero.bad.yaml", "http.max_body_bytes: must be positive"},
-		{"history_negative.bad.yaml", "store.history: must be positive"},
+		{"history_negative.bad.yaml", "history_negative.bad.yaml:2: store.history: must be positive"},
 		{"data_dir_empty.bad.yaml", "data_dir: required"},
-		{"envoy_port.bad.yaml", "envoy.listener_port: 70000: must be from 1 to 65535"},
+		{"envoy_port.bad.yaml", "envoy_port.bad.yaml:2: envoy.listener_port: 70000: must be from 1 to 65535"},
 		{"envoy_ca_without_tls.bad.yaml", "envoy.trusted_ca_file: needs envoy.upstream_tls"},
 	}
 	covered := map[string]bool{}
@@ -179,5 +180,45 @@ func TestLoadConfigExample(t *testing.T) {
 	want := filepath.Join("..", "examples", "registry")
 	if !reflect.DeepEqual(cfg.RegistryDirs, []string{want}) {
 		t.Errorf("RegistryDirs = %q, want [%q]", cfg.RegistryDirs, want)
+	}
+}
+
+// An invalid value names the line that writes its key, or only the file
+// when the key takes its default.
+func TestLoadConfigLocatesInvalidValues(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string // lines of the error
+	}{
+		{"list item", "registry_dirs:\n  - a\n  - \"\"\n",
+			[]string{"cp.yaml:3: registry_dirs[1]: empty path"}},
+		{"nested key", "envoy:\n  upstream_tls: false\n  trusted_ca_file: /ca.pem\n",
+			[]string{"cp.yaml:3: envoy.trusted_ca_file: needs envoy.upstream_tls"}},
+		{"two problems", "log_format: xml\nlog_level: loud\n",
+			[]string{`cp.yaml:2: log_level: "loud": want one of`, `cp.yaml:1: log_format: "xml": want one of`}},
+		{"key from the defaults", "xds_addr: 127.0.0.1:18080\n",
+			[]string{"cp.yaml: http_addr: must differ from xds_addr"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "cp.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadConfig(path)
+			if err == nil {
+				t.Fatal("LoadConfig succeeded, want an error")
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(tt.want) {
+				t.Fatalf("error has %d lines, want %d:\n%v", len(lines), len(tt.want), err)
+			}
+			for i, want := range tt.want {
+				if !strings.HasPrefix(lines[i], filepath.Dir(path)+string(filepath.Separator)) ||
+					!strings.Contains(lines[i], want) {
+					t.Errorf("error line %d = %q, want the file's path and %q", i, lines[i], want)
+				}
+			}
+		})
 	}
 }

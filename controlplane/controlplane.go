@@ -9,6 +9,10 @@
 // envoy, and the status of connected nodes), api (HTTP) and compat (the
 // A2A Registry compatible API, on the same HTTP server). lease expires the
 // entries whose lease (ttl_seconds) was not renewed.
+//
+// Edits take effect while it runs (reload.go): the registry directories are
+// watched and every change is synced into the store, and the config file
+// and the tokens file are watched and reloaded as a transaction.
 package controlplane
 
 import (
@@ -33,13 +37,30 @@ import (
 	"github.com/sidecard/sidecard/controlplane/store"
 	"github.com/sidecard/sidecard/controlplane/view"
 	"github.com/sidecard/sidecard/controlplane/xds"
+	"github.com/sidecard/sidecard/watch"
 )
 
-// Deps are what the caller (cmd) owns and hands in.
+// Deps are what the caller (cmd) owns and hands in. Every field may be
+// zero.
 type Deps struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
+	// LogLevel is the level of Logger's handler: the control plane sets it
+	// to log_level, at start and on every reload. nil: a change of
+	// log_level needs a restart.
+	LogLevel *slog.LevelVar
+	// ConfigPath is the config file the configuration was read from; ""
+	// when there is none. It is shown by GET /v1/config and, with
+	// LoadConfig, watched.
+	ConfigPath string
+	// LoadConfig turns reloading on: it is called whenever the config file
+	// or the tokens file may have changed, and returns the configuration to
+	// run with, validated — the config file with the command line's flags
+	// applied over it, so that flags keep winning. nil: no reloads (and no
+	// sidecard_config_* metrics; they carry component="controlplane", so
+	// Registerer must not add a component label then).
+	LoadConfig func() (Config, error)
 }
 
 // ControlPlane is a running control plane. Build it with New, then Run it.
@@ -59,6 +80,9 @@ type ControlPlane struct {
 	xdsLn  net.Listener
 	ready  atomic.Bool
 	tokens atomic.Pointer[auth.Tokens] // nil: writes are not authenticated
+
+	registry *watch.Watcher // of the registry directories, for followRegistry
+	reload   *reloader      // the configuration in effect and its reloads
 }
 
 // New opens the store, builds every part and binds the listeners, so that
@@ -92,25 +116,25 @@ func (cp *ControlPlane) build(deps Deps) error {
 	if cp.view, err = view.New(cp.store, view.Options{Logger: cp.log}); err != nil {
 		return fmt.Errorf("build view: %w", err)
 	}
-	if cp.files, err = filesource.New(cp.cfg.RegistryDirs, cp.store, filesource.Options{
-		Logger: cp.log, Registerer: deps.Registerer,
-	}); err != nil {
-		return fmt.Errorf("build file source: %w", err)
+	if err := cp.buildFiles(deps); err != nil {
+		return err
 	}
 	if err := cp.buildXDS(deps); err != nil {
 		return err
 	}
-	if cp.cfg.Auth.TokensFile != "" {
-		tokens, err := auth.LoadTokens(cp.cfg.Auth.TokensFile)
-		if err != nil {
-			return fmt.Errorf("load tokens: %w", err)
-		}
-		cp.tokens.Store(tokens)
+	initial, err := buildCandidate(cp.cfg)
+	if err != nil {
+		return err
+	}
+	cp.tokens.Store(initial.tokens)
+	if err := cp.buildReload(deps, initial); err != nil {
+		return err
 	}
 	if cp.api, err = api.New(api.Options{
 		Store: cp.store, View: cp.view, Leases: cp.store, Ready: cp.ready.Load, Tokens: cp.tokens.Load,
 		Sources:      api.SourcesFunc(func() any { return cp.files.Status() }),
 		Nodes:        api.NodesFunc(func() any { return cp.xds.Nodes() }),
+		Config:       api.ConfigFunc(func() any { return cp.reload.Status() }),
 		MaxBodyBytes: cp.cfg.HTTP.MaxBodyBytes,
 		Logger:       cp.log, Registerer: deps.Registerer, Gatherer: deps.Gatherer,
 	}); err != nil {
@@ -134,6 +158,23 @@ func (cp *ControlPlane) build(deps Deps) error {
 	cp.http = api.NewServer(cp.cfg.HTTPAddr, mux, api.Timeouts{
 		Read: cp.cfg.HTTP.ReadTimeout, Write: cp.cfg.HTTP.WriteTimeout,
 	})
+	return nil
+}
+
+// buildFiles builds the file source of the registry directories and their
+// watcher.
+func (cp *ControlPlane) buildFiles(deps Deps) error {
+	var err error
+	if cp.files, err = filesource.New(cp.cfg.RegistryDirs, cp.store, filesource.Options{
+		Logger: cp.log, Registerer: deps.Registerer,
+	}); err != nil {
+		return fmt.Errorf("build file source: %w", err)
+	}
+	if cp.registry, err = watch.New(cp.cfg.RegistryDirs, watch.Options{
+		Filter: filesource.IsRegistryName, Logger: cp.log, Registerer: watchRegisterer(deps.Registerer, "registry"),
+	}); err != nil {
+		return fmt.Errorf("watch registry directories: %w", err)
+	}
 	return nil
 }
 
@@ -200,6 +241,14 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { fail(cp.start(ctx)) })
+	registryEvents := make(chan watch.Event)
+	wg.Go(func() { fail(cp.registry.Run(ctx, registryEvents)) })
+	wg.Go(func() { cp.followRegistry(ctx, registryEvents) })
+	if cp.reload.watcher != nil {
+		configEvents := make(chan watch.Event)
+		wg.Go(func() { fail(cp.reload.watcher.Run(ctx, configEvents)) })
+		wg.Go(func() { cp.reload.run(ctx, configEvents) })
+	}
 
 	<-ctx.Done()
 	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
@@ -235,6 +284,35 @@ func (cp *ControlPlane) start(ctx context.Context) error {
 	cp.ready.Store(true)
 	return nil
 }
+
+// followRegistry syncs the registry directories on every Event of the
+// registry watcher until ctx is done. One Sync runs at a time: the changes
+// made meanwhile gather in the watcher into one Event. A failed Sync (the
+// store) is logged and retried on the next Event; files that fail to load
+// are logged and reported by the file source.
+func (cp *ControlPlane) followRegistry(ctx context.Context, events <-chan watch.Event) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-events:
+			res, err := cp.files.Sync(ctx)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				cp.log.Error("registry directories not synced; retrying on the next change", "error", err)
+			default:
+				cp.log.Debug("registry directories synced", "paths", len(ev.Paths), "resync", ev.Resync, "result", res)
+			}
+		}
+	}
+}
+
+// ConfigStatus returns the state of the configuration: its generation, when
+// it was loaded, why the last reload was refused, and the keys waiting for
+// a restart. The result is the caller's.
+func (cp *ControlPlane) ConfigStatus() ConfigStatus { return cp.reload.Status() }
 
 // closeAll releases what build acquired when New fails part-way.
 func (cp *ControlPlane) closeAll() {

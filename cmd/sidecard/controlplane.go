@@ -23,12 +23,15 @@ func newControlPlaneCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, _, err := newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+			log, level, err := newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 			if err != nil {
 				return err
 			}
 			reg := newMetricsRegistry()
-			cp, err := controlplane.New(cfg, controlplane.Deps{Logger: log, Registerer: reg, Gatherer: reg})
+			cp, err := controlplane.New(cfg, controlplane.Deps{
+				Logger: log, Registerer: reg, Gatherer: reg, LogLevel: level,
+				ConfigPath: configPath, LoadConfig: controlPlaneLoader(configPath, cmd, overrides),
+			})
 			if err != nil {
 				return err
 			}
@@ -38,7 +41,7 @@ func newControlPlaneCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&configPath, "config", "", "control-plane config file (YAML)")
+	f.StringVar(&configPath, "config", "", "control-plane config file (YAML); it and the tokens file are watched and reloaded on change")
 	f.StringVar(&overrides.dataDir, "data", "", "data directory (config: data_dir)")
 	f.StringSliceVar(&overrides.registryDirs, "registry-dir", nil, "registry directory to load, repeatable (config: registry_dirs)")
 	f.StringVar(&overrides.xdsAddr, "xds-addr", "", "xDS gRPC listen address (config: xds_addr)")
@@ -52,6 +55,13 @@ func newControlPlaneCommand() *cobra.Command {
 type controlPlaneFlags struct {
 	dataDir, xdsAddr, httpAddr, tokensFile, logLevel string
 	registryDirs                                     []string
+}
+
+// controlPlaneLoader returns the function a config reload calls: the
+// config file read again, with the flags given on the command line applied
+// over it, so that they keep winning.
+func controlPlaneLoader(path string, cmd *cobra.Command, o controlPlaneFlags) func() (controlplane.Config, error) {
+	return func() (controlplane.Config, error) { return loadControlPlaneConfig(path, cmd, o) }
 }
 
 // loadControlPlaneConfig reads the config file (or the defaults), lets every

@@ -39,6 +39,9 @@ type Options struct {
 	// Nodes reports the connected sidecars for GET /v1/sidecars; nil serves
 	// an empty list.
 	Nodes Nodes
+	// Config reports the configuration for GET /v1/config; nil serves no
+	// such route.
+	Config Config
 	// Ready reports readiness for GET /readyz; nil means always ready.
 	Ready func() bool
 	// Tokens returns the tokens writes are checked against; it is called per
@@ -89,6 +92,7 @@ type API struct {
 	leases       Leases
 	sourceStatus Sources
 	nodes        Nodes
+	configStatus Config
 	ready        func() bool
 	tokens       func() *auth.Tokens
 	maxBody      int64
@@ -111,7 +115,7 @@ func New(opts Options) (*API, error) {
 	d := DefaultOptions()
 	a := &API{
 		store: opts.Store, view: opts.View, leases: opts.Leases, sourceStatus: opts.Sources, nodes: opts.Nodes, ready: opts.Ready,
-		tokens: opts.Tokens, maxBody: orDefault(opts.MaxBodyBytes, d.MaxBodyBytes),
+		configStatus: opts.Config, tokens: opts.Tokens, maxBody: orDefault(opts.MaxBodyBytes, d.MaxBodyBytes),
 		viewWait: orDefault(opts.ViewWait, d.ViewWait), log: opts.Logger, metrics: m,
 	}
 	if a.log == nil {
@@ -155,6 +159,10 @@ func (a *API) routes(gatherer prometheus.Gatherer) *http.ServeMux {
 	if a.leases != nil {
 		handle("POST /v1/agents/{name}/heartbeat", a.serve(a.requireAuth(a.heartbeat)))
 		allowed["/v1/agents/{name}/heartbeat"] = "POST"
+	}
+	if a.configStatus != nil {
+		handle("GET /v1/config", a.serve(a.config))
+		allowed["/v1/config"] = "GET, HEAD"
 	}
 	if gatherer != nil {
 		handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))

@@ -1,6 +1,7 @@
 // Package api serves the control plane's HTTP API (design brief §5): writes
 // and reads of registry entries under /v1/agents, the status of the registry
-// sources, the connected sidecars, health, readiness and metrics.
+// sources, the connected sidecars, the configuration in effect (GET
+// /v1/config, when given a Config), health, readiness and metrics.
 //
 // Every error is answered in the brief's §4 shape,
 //

@@ -79,15 +79,23 @@ func listFiles(dirs []string) ([]string, []fileLoad) {
 	return slices.Compact(paths), failed
 }
 
+// IsRegistryName reports whether path (a file name or a path) names a
+// registry file: its base name ends in .yaml, .yml or .json, in any case,
+// and does not start with '.'. A watcher of the registry directories filters
+// its events with it.
+func IsRegistryName(path string) bool {
+	name := filepath.Base(path)
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return !strings.HasPrefix(name, ".")
+	}
+	return false
+}
+
 // isRegistryFile reports whether de, in dir, is a registry file.
 func isRegistryFile(dir string, de fs.DirEntry) bool {
 	name := de.Name()
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".yaml", ".yml", ".json":
-	default:
-		return false
-	}
-	if strings.HasPrefix(name, ".") {
+	if !IsRegistryName(name) {
 		return false
 	}
 	if de.Type()&fs.ModeSymlink != 0 {

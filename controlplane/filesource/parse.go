@@ -22,8 +22,10 @@ type fileEntry struct {
 // A file holds one entry (a mapping) or a list of entries (a sequence); a
 // YAML file may hold several documents, each one entry or a list, numbered
 // on across documents. An entry is the API form of an entry or a bare card,
-// as registry.ParseEntry reads them. An empty file holds no entries. The same
-// name twice in a file is an error. Errors read
+// as registry.ParseEntry reads them, without ttl_seconds: a file entry is not
+// a lease (nothing could renew it, so it would expire and come back at every
+// Sync), and ttl_seconds other than 0 is an error. An empty file holds no
+// entries. The same name twice in a file is an error. Errors read
 // "path:line: entry[i]: field: message".
 func parseFile(path string, data []byte) ([]fileEntry, error) {
 	docs, err := documents(path, data)
@@ -44,6 +46,11 @@ func parseFile(path string, data []byte) ([]fileEntry, error) {
 				line = item.lineOf(fe.Field)
 			}
 			return nil, fmt.Errorf("%s:%d: entry[%d]: %w", path, line, i, err)
+		}
+		if e.TTLSeconds != 0 {
+			return nil, fmt.Errorf("%s:%d: entry[%d]: ttl_seconds: not allowed in a registry file: "+
+				"an entry of a file lives as long as the file defines it (a lease is for API writes)",
+				path, item.lineOf("ttl_seconds"), i)
 		}
 		if j, dup := seen[e.Name]; dup {
 			return nil, fmt.Errorf("%s:%d: entry[%d]: name %q already defined at line %d (entry[%d])",

@@ -108,6 +108,7 @@ func TestParseFileBad(t *testing.T) {
 		{"syntax.bad.json", "syntax.bad.json:3: invalid character '}'"},
 		{"trailing.bad.json", "trailing.bad.json:2: unexpected data after the top-level value"},
 		{"scalar.bad.json", "scalar.bad.json:1: expected an entry"},
+		{"ttl.bad.yaml", "ttl.bad.yaml:3: entry[0]: ttl_seconds: not allowed in a registry file"},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
