@@ -1,7 +1,6 @@
 package lookup
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/valyala/fasthttp"
@@ -9,13 +8,13 @@ import (
 	"github.com/sidecard/sidecard/registry"
 )
 
-// Error codes of the §4 error shape, as the control plane spells them.
+// Error codes of the §4 error shape (registry owns the shape).
 const (
-	codeInvalidArgument  = "invalid_argument"   // 400
-	codeNotFound         = "not_found"          // 404
-	codeMethodNotAllowed = "method_not_allowed" // 405
-	codeInternal         = "internal"           // 500
-	codeUnavailable      = "unavailable"        // 503
+	codeInvalidArgument  = registry.CodeInvalidArgument
+	codeNotFound         = registry.CodeNotFound
+	codeMethodNotAllowed = registry.CodeMethodNotAllowed
+	codeInternal         = registry.CodeInternal
+	codeUnavailable      = registry.CodeUnavailable
 )
 
 // apiError is an error response: its status and §4 body.
@@ -24,17 +23,6 @@ type apiError struct {
 	code    string
 	message string
 	field   string
-}
-
-// errorBody is the §4 error shape.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
 }
 
 // newError returns an *apiError with a formatted message.
@@ -55,11 +43,7 @@ func invalid(err error) *apiError {
 // writeError answers ctx with e in the §4 shape. The message is copied; the
 // body is valid JSON whatever bytes the message holds.
 func writeError(ctx *fasthttp.RequestCtx, e *apiError) {
-	body, err := json.Marshal(errorBody{Error: errorDetail{Code: e.code, Message: e.message, Field: e.field}})
-	if err != nil { // unreachable: strings always encode
-		body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
-	}
-	writeJSON(ctx, e.status, append(body, '\n'))
+	writeJSON(ctx, e.status, registry.ErrorJSON(e.code, e.message, e.field))
 }
 
 // writeJSON answers ctx with status and a JSON body, which fasthttp owns

@@ -186,10 +186,10 @@ func pageBody(t testing.TB, entries []*registry.Entry, cursor string) string {
 }
 
 // errorOf decodes a §4 error body, failing the test when body is not one.
-func errorOf(t testing.TB, body string) errorDetail {
+func errorOf(t testing.TB, body string) registry.ErrorDetail {
 	t.Helper()
 	var eb struct {
-		Error *errorDetail `json:"error"`
+		Error *registry.ErrorDetail `json:"error"`
 	}
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.DisallowUnknownFields()

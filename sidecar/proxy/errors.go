@@ -1,34 +1,26 @@
 package proxy
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/sidecard/sidecard/registry"
 )
 
-// Error codes of the §4 error shape that the proxy answers with.
+// Error codes of the §4 error shape that the proxy answers with (registry
+// owns the shape).
 const (
-	codeInvalidArgument  = "invalid_argument"   // 400
-	codeNotFound         = "not_found"          // 404
-	codeMethodNotAllowed = "method_not_allowed" // 405
-	codePayloadTooLarge  = "payload_too_large"  // 413
-	codeTooManyRequests  = "resource_exhausted" // 429
-	codeInternal         = "internal"           // 500
-	codeBadGateway       = "bad_gateway"        // 502
-	codeUnavailable      = "unavailable"        // 503
-	codeGatewayTimeout   = "gateway_timeout"    // 504
+	codeInvalidArgument  = registry.CodeInvalidArgument
+	codeNotFound         = registry.CodeNotFound
+	codeMethodNotAllowed = registry.CodeMethodNotAllowed
+	codePayloadTooLarge  = registry.CodePayloadTooLarge
+	codeTooManyRequests  = registry.CodeResourceExhausted
+	codeInternal         = registry.CodeInternal
+	codeBadGateway       = registry.CodeBadGateway
+	codeUnavailable      = registry.CodeUnavailable
+	codeGatewayTimeout   = registry.CodeGatewayTimeout
 )
-
-// errorBody is the §4 error shape.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
 
 // Byte forms of fixed header names and values.
 var (
@@ -40,13 +32,10 @@ var (
 // writeError answers ctx with status and a §4 body, replacing whatever
 // response was being built (headers copied from an agent included).
 func writeError(ctx *fasthttp.RequestCtx, status int, code, format string, args ...any) {
-	body, err := json.Marshal(errorBody{Error: errorDetail{Code: code, Message: fmt.Sprintf(format, args...)}})
-	if err != nil { // unreachable: strings always encode
-		body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
-	}
+	body := registry.ErrorJSON(code, fmt.Sprintf(format, args...), "")
 	ctx.Response.Reset()
 	ctx.SetStatusCode(status)
 	ctx.SetContentTypeBytes(mimeJSON)
 	ctx.Response.Header.SetCanonical(hdrNoSniff, valNoSniff)
-	ctx.Response.SetBodyRaw(append(body, '\n'))
+	ctx.Response.SetBodyRaw(body)
 }
