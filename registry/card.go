@@ -65,7 +65,11 @@ func ParseCard(data []byte) (*Card, error) {
 		return nil, fieldErr("card", fmt.Sprintf("too large once normalised: %d bytes, the limit is %d",
 			len(raw), MaxCardBytes))
 	}
-	return extractCard(raw, spec)
+	c := extractCard(raw, spec)
+	if err := checkSkillIDs(c.Skills); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // JSON returns the card's normalised JSON, or nil for a nil card. The bytes
@@ -613,8 +617,9 @@ func (s *keySet) len() int {
 }
 
 // extractCard reads the fields sidecard indexes from raw, a card already
-// normalised and checked against the schema of spec.
-func extractCard(raw []byte, spec SpecVersion) (*Card, error) {
+// normalised (checked against the schema of spec by ParseCard, or trusted by
+// CardFromStored). It checks nothing: raw need only be a valid JSON object.
+func extractCard(raw []byte, spec SpecVersion) *Card {
 	c := &Card{Spec: spec, raw: raw}
 	var primary Interface
 	var additional, supported []Interface
@@ -647,11 +652,10 @@ func extractCard(raw []byte, spec SpecVersion) (*Card, error) {
 	} else {
 		c.Interfaces = v03Interfaces(primary, additional)
 	}
-	c.URL, c.ProtocolVersion = c.Interfaces[0].URL, c.Interfaces[0].ProtocolVersion
-	if err := checkSkillIDs(c.Skills); err != nil {
-		return nil, err
+	if len(c.Interfaces) > 0 { // always, for a card the schema accepted
+		c.URL, c.ProtocolVersion = c.Interfaces[0].URL, c.Interfaces[0].ProtocolVersion
 	}
-	return c, nil
+	return c
 }
 
 // v03Interfaces lists the interfaces of a v0.3 card: the primary one (url,

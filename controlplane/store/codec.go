@@ -60,9 +60,13 @@ func encodeEntry(e *registry.Entry) ([]byte, error) {
 // decodeEntry parses the stored form of an entry, card included. It is the
 // only place stored entries are decoded, so that decoding can be optimised in
 // one spot. b may live in bbolt's mmap: nothing decoded may alias it.
+//
+// The entry is read with registry.EntryFromStored, not validated again: the
+// store only holds entries that were validated, their cards in normalised
+// form (see encodeEntry).
 func decodeEntry(b []byte) (*registry.Entry, error) {
-	e := new(registry.Entry)
-	if err := json.Unmarshal(b, e); err != nil {
+	e, err := registry.EntryFromStored(b)
+	if err != nil {
 		return nil, fmt.Errorf("%w: decode entry: %v", errCorrupt, err)
 	}
 	return e, nil

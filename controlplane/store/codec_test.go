@@ -2,7 +2,11 @@ package store
 
 import (
 	"errors"
+	"reflect"
 	"testing"
+	"time"
+
+	"github.com/sidecard/sidecard/registry"
 )
 
 func TestDecodeRecord(t *testing.T) {
@@ -24,6 +28,8 @@ func TestDecodeRecord(t *testing.T) {
 		{name: "bad name length", rec: []byte{recordDelete, 0xff}, wantCorrupt: true},
 		{name: "put without an entry", rec: encodeRecord(recordPut, "weather", nil), wantCorrupt: true},
 		{name: "put with a broken entry", rec: encodeRecord(recordPut, "weather", js[:len(js)-1]), wantCorrupt: true},
+		{name: "put with a card that is not an object", rec: encodeRecord(recordPut, "weather",
+			[]byte(`{"name":"weather","card":["x"]}`)), wantCorrupt: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,5 +71,26 @@ func TestDecodeRev(t *testing.T) {
 				t.Errorf("decodeRev = %d, %v; want %d, error %v", got, err, tc.want, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestEntryRoundTrip checks that an entry as the store writes it (every
+// field set) decodes to an equal entry, card fields included, without
+// validating the card again.
+func TestEntryRoundTrip(t *testing.T) {
+	e := entry(t, "weather", "team", "forecast")
+	e.Endpoints = []registry.Endpoint{{URL: "http://10.0.0.7:9001", Weight: 3}}
+	e.TTLSeconds, e.Revision, e.Source, e.RegisteredBy = 30, 7, registry.SourceAPI, "ci-token"
+	e.UpdatedAt = time.Date(2026, 11, 22, 12, 0, 0, 123456789, time.UTC)
+	b, err := encodeEntry(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeEntry(b)
+	if err != nil {
+		t.Fatalf("decodeEntry: %v", err)
+	}
+	if !reflect.DeepEqual(got, e) {
+		t.Fatalf("decodeEntry(encodeEntry(e)) = %+v\nwant %+v", *got, *e)
 	}
 }

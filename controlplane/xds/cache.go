@@ -30,11 +30,18 @@ type RegistryCache struct {
 	rev     atomic.Int64  // revision, readable without the mutex
 	retry   chan struct{} // 1 slot: a response was deferred and must be retried
 	now     func() time.Time
+	// comparing, when set (by tests), is called by every comparison of a
+	// first watch, outside the mutex, before it reads its snapshot.
+	comparing func()
+	// early answers the watches created before the first load (see
+	// answerEarly); Run waits for it before returning.
+	early sync.WaitGroup
 
 	mu        sync.Mutex
 	loaded    bool
 	revision  int64
-	resources map[string]*resource
+	resources resourceSet
+	snap      *snapshot  // of resources at revision, until they change
 	log       *changeLog // recent changes
 	tombs     *changeLog // recent deletions, kept longer
 	delta     map[*deltaWatch]struct{}
@@ -81,7 +88,7 @@ func NewRegistryCache(feed Feed, opts RegistryCacheOptions) (*RegistryCache, err
 		ready:     make(chan struct{}),
 		retry:     make(chan struct{}, 1),
 		now:       time.Now,
-		resources: make(map[string]*resource),
+		resources: newResourceSet(),
 		log:       newChangeLog(opts.LogSize, 0),
 		tombs:     newChangeLog(opts.TombstoneLimit, 0),
 		delta:     make(map[*deltaWatch]struct{}),
@@ -127,6 +134,15 @@ func checkType(typeURL string) error {
 		return fmt.Errorf("registry cache: type %q is not served (only %s)", typeURL, registryv1.TypeURL)
 	}
 	return nil
+}
+
+// snapshotLocked returns a snapshot of the resources at the cache's
+// revision, in O(1): the same one until they change. The caller holds c.mu.
+func (c *RegistryCache) snapshotLocked() *snapshot {
+	if c.snap == nil || c.snap.rev != c.revision {
+		c.snap = &snapshot{rev: c.revision, set: c.resources.snapshot()}
+	}
+	return c.snap
 }
 
 // signalRetry asks Run to retry deferred responses. It never blocks.

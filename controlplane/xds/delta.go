@@ -14,16 +14,21 @@ import (
 
 // deltaWatch is one delta watch: what the stream asks for (cur) and what its
 // client holds (base, or known versions on the first watch of a stream).
-// Guarded by the cache's mutex.
+// Guarded by the cache's mutex; a comparison of a first watch reads cur and
+// known outside it (see compareFirst).
 type deltaWatch struct {
 	req *cachev3.DeltaRequest
 	ch  chan cachev3.DeltaResponse
 	cur view
 
 	// first: the stream has no state yet; known are the client's
-	// initial_resource_versions.
-	first bool
-	known map[string]string
+	// initial_resource_versions. Its first response is computed outside the
+	// mutex, on a snapshot: ready holds it while it waits to be handed
+	// over, and comparing is open while answerEarly computes it.
+	first     bool
+	known     map[string]string
+	ready     *readyResponse
+	comparing chan struct{}
 	// base is what the client holds, as the view old at revision base.w.
 	base streamState
 	old  view
@@ -31,6 +36,8 @@ type deltaWatch struct {
 	// marked those the server marked with an empty version: the client must
 	// hear whether they exist. Nil once answered.
 	subscribed, marked map[string]struct{}
+	// sent is the state the response last handed over brings the client to.
+	sent streamState
 
 	open     bool // in the cache's set of open watches
 	deferred bool // a response did not fit in ch
@@ -42,6 +49,12 @@ type deltaWatch struct {
 // stream sees. It fails with InvalidArgument for a malformed
 // node.metadata.selector and Unavailable for a stream the cache cannot bring
 // up to date (it must reconnect).
+//
+// The first watch of a stream compares every resource its view sees with
+// the client's initial_resource_versions outside the cache's mutex, on a
+// snapshot of the resources: it brings the client to the snapshot's
+// revision, and its next watch picks up the changes after it from the
+// change log like any other.
 func (c *RegistryCache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription,
 	ch chan cachev3.DeltaResponse) (func(), error) {
 	if err := checkType(req.GetTypeUrl()); err != nil {
@@ -56,27 +69,51 @@ func (c *RegistryCache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.
 	}
 	wt := &deltaWatch{req: req, ch: ch,
 		cur: view{sel: sel, wildcard: sub.IsWildcard(), names: sub.SubscribedResources()}}
+	cancel := func() { c.cancelDelta(wt) }
 
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err := c.initDeltaWatch(wt, sub.ReturnedResources()); err != nil {
+		c.mu.Unlock()
 		return nil, c.resetError(err)
 	}
-	if c.loaded {
+	switch {
+	case !c.loaded: // answered once loaded (see answerEarly)
+	case wt.first:
+		snap := c.snapshotLocked()
+		c.mu.Unlock()
+		wt.ready = c.compareFirst(wt, snap)
+		if c.sendReady(wt) {
+			return func() {}, nil
+		}
+		c.mu.Lock()
+		c.deferResponse(&wt.deferred)
+	default:
 		done, err := c.serveDelta(wt, newMemo(c))
 		if err != nil {
+			c.mu.Unlock()
 			return nil, c.resetError(err)
 		}
 		if done {
+			c.mu.Unlock()
 			return func() {}, nil
 		}
 	}
 	c.parkDelta(wt)
-	return func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.removeDelta(wt)
-	}, nil
+	c.mu.Unlock()
+	return cancel, nil
+}
+
+// cancelDelta removes wt from the open watches and, if answerEarly is
+// reading its subscription, waits until it stops: the server changes the
+// subscription once the watch is cancelled.
+func (c *RegistryCache) cancelDelta(wt *deltaWatch) {
+	c.mu.Lock()
+	c.removeDelta(wt)
+	comparing := wt.comparing
+	c.mu.Unlock()
+	if comparing != nil {
+		<-comparing
+	}
 }
 
 // initDeltaWatch sets what the client of wt holds from the returned
@@ -122,29 +159,48 @@ func (c *RegistryCache) initDeltaWatch(wt *deltaWatch, returned map[string]strin
 	return nil
 }
 
-// serveDelta answers wt if its client lacks something (or on its first
-// watch), reporting whether wt is done. When the client lacks nothing, wt is
-// settled at the cache's revision and stays open.
+// serveDelta answers wt if its client lacks something, reporting whether wt
+// is done. When the client lacks nothing, wt is settled at the cache's
+// revision and stays open. A first watch is answered with its ready
+// response, once computed (see compareFirst).
 func (c *RegistryCache) serveDelta(wt *deltaWatch, memo *memo) (bool, error) {
+	if wt.first {
+		if wt.ready == nil {
+			return false, nil // being compared
+		}
+		if !c.sendReady(wt) {
+			c.deferResponse(&wt.deferred)
+			return false, nil
+		}
+		return true, nil
+	}
 	changes, err := c.deltaChanges(wt, memo)
 	if err != nil {
 		return false, err
 	}
-	if changes.empty() && !wt.first {
+	if changes.empty() {
 		wt.settle(c.revision)
 		return false, nil
 	}
-	resp := c.deltaResponse(wt, changes, memo)
+	state := streamState{w: c.revision, wildcard: wt.cur.wildcard, sel: wt.cur.sel}
+	resp := wt.response(changes, state, memo.version)
 	select {
 	case wt.ch <- resp:
 	default:
 		c.deferResponse(&wt.deferred)
 		return false, nil
 	}
-	wt.deferred = false
-	c.metrics.responses.WithLabelValues(modeDelta).Inc()
-	c.metrics.resourcesSent.Add(float64(len(changes.resources)))
+	c.handedOver(wt, state, len(changes.resources))
 	return true, nil
+}
+
+// handedOver records that a response bringing the client of wt to state,
+// carrying n resources, is in wt's channel.
+func (c *RegistryCache) handedOver(wt *deltaWatch, state streamState, n int) {
+	wt.deferred = false
+	wt.sent = state
+	c.metrics.responses.WithLabelValues(modeDelta).Inc()
+	c.metrics.resourcesSent.Add(float64(n))
 }
 
 // settle records that the client of wt holds everything its view sees at
@@ -156,16 +212,16 @@ func (wt *deltaWatch) settle(rev int64) {
 	wt.subscribed, wt.marked = nil, nil
 }
 
-// deltaResponse builds the response carrying changes to wt; its returned
-// resources hold the stream's new state.
-func (c *RegistryCache) deltaResponse(wt *deltaWatch, changes deltaChanges, memo *memo) *cachev3.DeltaPassthroughResponse {
-	state := streamState{w: c.revision, wildcard: wt.cur.wildcard, sel: wt.cur.sel}
+// response builds the response carrying changes to the client of wt, at
+// revision state.w (version, in decimal); its returned resources hold the
+// stream's new state.
+func (wt *deltaWatch) response(changes deltaChanges, state streamState, version string) *cachev3.DeltaPassthroughResponse {
 	return &cachev3.DeltaPassthroughResponse{
 		DeltaRequest:   wt.req,
 		NextVersionMap: map[string]string{stateKey: state.encode()},
 		DeltaDiscoveryResponse: &discovery.DeltaDiscoveryResponse{
 			TypeUrl:           registryv1.TypeURL,
-			SystemVersionInfo: memo.version,
+			SystemVersionInfo: version,
 			Resources:         changes.resources,
 			RemovedResources:  changes.removed,
 		},
@@ -176,7 +232,8 @@ func (c *RegistryCache) deltaResponse(wt *deltaWatch, changes deltaChanges, memo
 // next watch fail, so that the client reconnects. It reports whether wt is
 // done.
 func (c *RegistryCache) sendReset(wt *deltaWatch, cause error, memo *memo) bool {
-	resp := c.deltaResponse(wt, deltaChanges{}, memo)
+	state := streamState{w: c.revision, wildcard: wt.cur.wildcard, sel: wt.cur.sel}
+	resp := wt.response(deltaChanges{}, state, memo.version)
 	resp.NextVersionMap[stateKey] = resetState
 	select {
 	case wt.ch <- resp:
@@ -184,6 +241,7 @@ func (c *RegistryCache) sendReset(wt *deltaWatch, cause error, memo *memo) bool 
 		c.deferResponse(&wt.deferred)
 		return false
 	}
+	wt.sent = state
 	c.opts.Logger.Warn("registry xds stream reset", slog.String("node", wt.req.GetNode().GetId()),
 		slog.Any("error", cause))
 	c.metrics.streamResets.Inc()

@@ -15,17 +15,13 @@ type deltaChanges struct {
 
 func (d deltaChanges) empty() bool { return len(d.resources) == 0 && len(d.removed) == 0 }
 
-// deltaChanges returns what the client of wt lacks. Without a state (first
-// watch) it compares every resource the view sees with the client's known
-// versions. Otherwise it considers the names changed since the client's
-// watermark, from the change log, and the names of the request; it walks
-// every resource only when the view's shape changed or the watermark is older
-// than the log. It fails when the watermark is older than the tombstones too.
+// deltaChanges returns what the client of wt, a watch with a state (not a
+// first watch, see compareFirst), lacks. It considers the names changed since
+// the client's watermark, from the change log, and the names of the request;
+// it walks every resource only when the view's shape changed or the
+// watermark is older than the log. It fails when the watermark is older than
+// the tombstones too.
 func (c *RegistryCache) deltaChanges(wt *deltaWatch, memo *memo) (deltaChanges, error) {
-	if wt.first {
-		c.metrics.fullComparisons.WithLabelValues(fullFirstWatch).Inc()
-		return c.compareKnown(&wt.cur, wt.known), nil
-	}
 	w := wt.base.w
 	if w > c.revision {
 		return deltaChanges{}, fmt.Errorf("stream state at revision %d is ahead of the cache (%d)", w, c.revision)
@@ -54,8 +50,8 @@ func (c *RegistryCache) deltaChanges(wt *deltaWatch, memo *memo) (deltaChanges, 
 	}
 	d.seen = make(map[string]struct{})
 	if wt.old.wildcard || wt.cur.wildcard {
-		for name := range c.resources {
-			d.consider(name)
+		for r := range c.resources.all() {
+			d.consider(r.name())
 		}
 	} else {
 		d.considerSet(wt.cur.names)
@@ -72,26 +68,39 @@ func (c *RegistryCache) deltaChanges(wt *deltaWatch, memo *memo) (deltaChanges, 
 }
 
 // compareKnown returns what a client holding the known versions lacks for
-// view v: the resources it sees at another version, and removals of the
-// known names it does not see (plus, without wildcard, of every subscribed
-// name it does not see, known or not).
-func (c *RegistryCache) compareKnown(v *view, known map[string]string) deltaChanges {
+// view v in the resources of set: the resources it sees at another version,
+// and removals of the known names it does not see (plus, without wildcard,
+// of every subscribed name it does not see, known or not). It only reads
+// set, v and known: on a snapshot, it runs outside the cache's mutex.
+func compareKnown(set resourceSet, v *view, known map[string]string) deltaChanges {
 	var out deltaChanges
 	if v.wildcard {
-		for _, r := range c.resources {
-			if v.wants(r.match) && known[r.name()] != r.version() {
+		found := 0 // known names in set
+		for r := range set.all() {
+			held, ok := known[r.name()]
+			if ok {
+				found++
+			}
+			switch {
+			case !v.wants(r.match):
+				if ok {
+					out.removed = append(out.removed, r.name())
+				}
+			case !ok || held != r.version():
 				out.resources = append(out.resources, r.wire)
 			}
 		}
-		for name := range known {
-			if !v.wants(c.resources[name].matchOrNil()) {
-				out.removed = append(out.removed, name)
+		if found < len(known) {
+			for name := range known {
+				if set.get(name) == nil {
+					out.removed = append(out.removed, name)
+				}
 			}
 		}
 		return out
 	}
 	for name := range v.names {
-		r := c.resources[name]
+		r := set.get(name)
 		switch {
 		case !v.wants(r.matchOrNil()):
 			out.removed = append(out.removed, name)
@@ -168,7 +177,7 @@ func (d *differ) consider(name string) {
 	if _, gone := d.old.minus[name]; gone && !d.cur.wildcard {
 		return // unsubscribed: nothing to tell
 	}
-	r := d.c.resources[name]
+	r := d.c.resources.get(name)
 	_, forced := d.marked[name]
 	if d.cur.wants(r.matchOrNil()) {
 		if forced || r.revision > d.w || d.had(name, r) != present {

@@ -63,8 +63,8 @@ func (m *memo) fullState(sel selector) []*anypb.Any {
 		return out
 	}
 	m.c.metrics.fullComparisons.WithLabelValues(fullSotw).Inc()
-	out := make([]*anypb.Any, 0, len(m.c.resources))
-	for _, r := range m.c.resources {
+	out := make([]*anypb.Any, 0, m.c.resources.len())
+	for r := range m.c.resources.all() {
 		if r.match.MatchesSelector(sel.labels) {
 			out = append(out, r.wire.GetResource())
 		}

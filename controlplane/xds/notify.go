@@ -1,10 +1,13 @@
 package xds
 
+import "time"
+
 // notifyLocked answers every open watch whose client lacks something, after
 // changes were applied (or to retry deferred responses). The caller holds
 // c.mu. The cost is proportional to the open watches times the changes since
 // their watermarks, with the work shared by settled wildcard streams of the
-// same selector.
+// same selector; first watches are compared elsewhere, outside the mutex
+// (first.go), and only handed over here when they were deferred.
 func (c *RegistryCache) notifyLocked() {
 	now := c.now()
 	for ch, fl := range c.inflight {
@@ -19,16 +22,8 @@ func (c *RegistryCache) notifyLocked() {
 		if reset {
 			done = c.sendReset(wt, err, memo)
 		}
-		if !done {
-			continue
-		}
-		c.removeDelta(wt)
-		// The server may apply this response after the stream's next
-		// CreateDeltaWatch: remember it (see initDeltaWatch).
-		c.inflight[wt.ch] = inflight{
-			state: streamState{w: c.revision, wildcard: wt.cur.wildcard, sel: wt.cur.sel},
-			reset: reset,
-			at:    now,
+		if done {
+			c.answeredLocked(wt, reset, now)
 		}
 	}
 	for wt := range c.sotw {
@@ -38,4 +33,13 @@ func (c *RegistryCache) notifyLocked() {
 			c.metrics.watches.Dec()
 		}
 	}
+}
+
+// answeredLocked removes wt, whose response (a reset one if reset) was just
+// handed over outside CreateDeltaWatch, from the open watches. The server
+// may apply that response after the stream's next CreateDeltaWatch: it is
+// remembered (see initDeltaWatch). The caller holds c.mu.
+func (c *RegistryCache) answeredLocked(wt *deltaWatch, reset bool, now time.Time) {
+	c.removeDelta(wt)
+	c.inflight[wt.ch] = inflight{state: wt.sent, reset: reset, at: now}
 }

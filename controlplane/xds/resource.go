@@ -2,9 +2,11 @@ package xds
 
 import (
 	"fmt"
+	"iter"
 	"strconv"
 
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/google/btree"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -63,4 +65,61 @@ func (r *resource) matchOrNil() *registry.Entry {
 		return nil
 	}
 	return r.match
+}
+
+// resourceSet is the cache's resources by name: a copy-on-write btree, so
+// that a snapshot of it costs O(1) and can be read outside the cache's
+// mutex while the cache goes on changing its own copy (the path of each
+// change is copied once after a snapshot). It is not safe for concurrent
+// use; a snapshot may be read by any number of goroutines at once.
+type resourceSet struct {
+	tree *btree.BTreeG[named]
+}
+
+// named is one resource in a resourceSet, keyed by its name.
+type named struct {
+	name string
+	r    *resource
+}
+
+// resourceDegree is the degree of a resourceSet's btree: small nodes keep
+// the path copy of a change after a snapshot cheap.
+const resourceDegree = 16
+
+func newResourceSet() resourceSet {
+	return resourceSet{tree: btree.NewG(resourceDegree, func(a, b named) bool { return a.name < b.name })}
+}
+
+// get returns the resource named name, or nil.
+func (s resourceSet) get(name string) *resource {
+	it, _ := s.tree.Get(named{name: name})
+	return it.r
+}
+
+// set adds r, replacing the resource of the same name.
+func (s resourceSet) set(r *resource) { s.tree.ReplaceOrInsert(named{name: r.name(), r: r}) }
+
+// delete removes the resource named name, if any.
+func (s resourceSet) delete(name string) { s.tree.Delete(named{name: name}) }
+
+// len returns the number of resources.
+func (s resourceSet) len() int { return s.tree.Len() }
+
+// all yields every resource in name order.
+func (s resourceSet) all() iter.Seq[*resource] {
+	return func(yield func(*resource) bool) {
+		s.tree.Ascend(func(it named) bool { return yield(it.r) })
+	}
+}
+
+// snapshot returns an immutable copy of s: s may change afterwards, the
+// copy never does. It must not be called concurrently with itself or with a
+// change of s.
+func (s resourceSet) snapshot() resourceSet { return resourceSet{tree: s.tree.Clone()} }
+
+// snapshot is the cache's resources as of revision rev, read outside its
+// mutex. Never modified.
+type snapshot struct {
+	rev int64
+	set resourceSet
 }

@@ -22,7 +22,8 @@ func (c *RegistryCache) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return errors.New("registry cache: Run called twice")
 	}
-	if err := c.load(); err != nil {
+	defer c.early.Wait()
+	if err := c.load(ctx); err != nil {
 		return err
 	}
 	retry := time.NewTimer(time.Hour)
@@ -42,22 +43,29 @@ func (c *RegistryCache) Run(ctx context.Context) error {
 }
 
 // load lists the feed into the empty cache and answers the watches created
-// before.
-func (c *RegistryCache) load() error {
+// before (the first watches of streams on goroutines of their own, until ctx
+// is done; see answerEarly).
+func (c *RegistryCache) load(ctx context.Context) error {
 	entries, rev, err := c.feed.List()
 	if err != nil {
 		return fmt.Errorf("registry cache: list: %w", err)
 	}
-	resources := c.build(entries, rev)
+	resources := newResourceSet()
+	for _, r := range c.build(entries, rev) {
+		resources.set(r)
+	}
 	c.mu.Lock()
 	c.resources = resources
+	c.snap = nil
 	c.log.reset(rev)
 	c.tombs.reset(rev)
 	c.loaded = true
 	c.setRevisionLocked(rev)
 	close(c.ready) // before any response: a stream that has one sees the cache Ready
+	early := c.earlyWatchesLocked()
 	c.notifyLocked()
 	c.mu.Unlock()
+	c.answerEarly(ctx, early)
 	return nil
 }
 
@@ -121,17 +129,18 @@ func (c *RegistryCache) apply(changes []store.Change, start time.Time) {
 // applyLocked sets (r != nil) or deletes name at revision rev and logs the
 // change. The caller holds c.mu.
 func (c *RegistryCache) applyLocked(name string, r *resource, rev int64) {
-	prev := c.resources[name]
+	prev := c.resources.get(name)
 	if r == nil && prev == nil {
 		return
 	}
 	rec := record{revision: rev, name: name, prev: prev.matchOrNil()}
 	if r == nil {
-		delete(c.resources, name)
+		c.resources.delete(name)
 		c.tombs.add(rec)
 	} else {
-		c.resources[name] = r
+		c.resources.set(r)
 	}
+	c.snap = nil
 	c.log.add(rec)
 }
 
@@ -153,13 +162,13 @@ func (c *RegistryCache) resync() error {
 	}
 	var diff []change
 	for name, r := range listed {
-		if cur := c.resources[name]; cur == nil || cur.revision != r.revision {
+		if cur := c.resources.get(name); cur == nil || cur.revision != r.revision {
 			diff = append(diff, change{name, r, r.revision})
 		}
 	}
-	for name := range c.resources {
-		if listed[name] == nil {
-			diff = append(diff, change{name, nil, rev})
+	for cur := range c.resources.all() {
+		if listed[cur.name()] == nil {
+			diff = append(diff, change{cur.name(), nil, rev})
 		}
 	}
 	sort.Slice(diff, func(i, j int) bool { return diff[i].rev < diff[j].rev })

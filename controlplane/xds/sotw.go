@@ -140,7 +140,7 @@ func (c *RegistryCache) sotwChangedSince(wt *sotwWatch, w int64) bool {
 	changed := false
 	c.log.since(w, func(rec *record) bool {
 		if wt.cur.wildcard {
-			changed = wt.cur.wants(rec.prev) || wt.cur.wants(c.resources[rec.name].matchOrNil())
+			changed = wt.cur.wants(rec.prev) || wt.cur.wants(c.resources.get(rec.name).matchOrNil())
 		} else if wt.cur.named(rec.name) {
 			changed = wt.known[rec.name] != c.visibleVersion(&wt.cur, rec.name)
 		}
@@ -152,7 +152,7 @@ func (c *RegistryCache) sotwChangedSince(wt *sotwWatch, w int64) bool {
 // visibleVersion returns the version of name as v sees it, "" when v does
 // not see it.
 func (c *RegistryCache) visibleVersion(v *view, name string) string {
-	r := c.resources[name]
+	r := c.resources.get(name)
 	if !v.wants(r.matchOrNil()) {
 		return ""
 	}
@@ -175,7 +175,7 @@ func (c *RegistryCache) sotwResponse(wt *sotwWatch, memo *memo) *cachev3.Passthr
 			v := c.visibleVersion(&wt.cur, name)
 			returned[name] = v
 			if v != "" {
-				resources = append(resources, c.resources[name].wire.GetResource())
+				resources = append(resources, c.resources.get(name).wire.GetResource())
 			}
 		}
 	}
