@@ -50,7 +50,7 @@ type Config struct {
 	// RegistryDirs are the directories whose registry files (*.yaml, *.yml,
 	// *.json) are loaded as entries of source "file". May be empty.
 	RegistryDirs []string `yaml:"registry_dirs"`
-	// Auth configures the authentication of writes.
+	// Auth configures the authentication of requests.
 	Auth AuthConfig `yaml:"auth"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
@@ -64,11 +64,18 @@ type Config struct {
 	Envoy EnvoyConfig `yaml:"envoy"`
 }
 
-// AuthConfig configures the authentication of writes.
+// AuthConfig configures the authentication of requests to the HTTP APIs.
 type AuthConfig struct {
-	// TokensFile is a file of bearer tokens, one per line. When set, writes
-	// need "Authorization: Bearer <token>"; when empty, writes are open.
+	// TokensFile is a file of bearer tokens, "<token> <name> [scopes]" per
+	// line (see auth.ParseTokens). When set, writes need "Authorization:
+	// Bearer <token>" with a token of the write scope, and a token may
+	// change only the entries its name registered unless it is an admin;
+	// when empty, writes are open.
 	TokensFile string `yaml:"tokens_file"`
+	// RequireReadToken makes reads (GET /v1/..., and the A2A Registry
+	// compatible API's reads) need a token with the read scope too.
+	// Requires TokensFile.
+	RequireReadToken bool `yaml:"require_read_token"`
 }
 
 // HTTPConfig bounds the HTTP API's requests.
@@ -185,6 +192,9 @@ func (c Config) Validate() error {
 	check("http.read_timeout", positive(c.HTTP.ReadTimeout))
 	check("http.write_timeout", positive(c.HTTP.WriteTimeout))
 	check("store.history", positive(c.Store.History))
+	if c.Auth.RequireReadToken && c.Auth.TokensFile == "" {
+		check("auth.require_read_token", errors.New("needs auth.tokens_file"))
+	}
 	c.Envoy.validate(check)
 	return errors.Join(errs...)
 }

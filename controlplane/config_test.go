@@ -28,7 +28,7 @@ func TestLoadConfigGood(t *testing.T) {
 	full := DefaultConfig()
 	full.XDSAddr, full.HTTPAddr = "0.0.0.0:18000", "0.0.0.0:18080"
 	full.RegistryDirs = []string{"/etc/sidecard/registry", "/etc/sidecard/registry.d"}
-	full.Auth.TokensFile = "/etc/sidecard/tokens"
+	full.Auth = AuthConfig{TokensFile: "/etc/sidecard/tokens", RequireReadToken: true}
 	full.LogLevel, full.LogFormat = "debug", "text"
 	full.HTTP = HTTPConfig{MaxBodyBytes: 262144, ReadTimeout: 5 * time.Second, WriteTimeout: time.Minute}
 	full.Store.History = 5000
@@ -96,6 +96,7 @@ func TestLoadConfigBad(t *testing.T) {
 		{"data_dir_empty.bad.yaml", "data_dir: required"},
 		{"envoy_port.bad.yaml", "envoy_port.bad.yaml:2: envoy.listener_port: 70000: must be from 1 to 65535"},
 		{"envoy_ca_without_tls.bad.yaml", "envoy.trusted_ca_file: needs envoy.upstream_tls"},
+		{"read_token_without_tokens.bad.yaml", "read_token_without_tokens.bad.yaml:2: auth.require_read_token: needs auth.tokens_file"},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

@@ -80,6 +80,8 @@ type ControlPlane struct {
 	xdsLn  net.Listener
 	ready  atomic.Bool
 	tokens atomic.Pointer[auth.Tokens] // nil: writes are not authenticated
+	// readAuth is auth.require_read_token: reads need a token too.
+	readAuth atomic.Bool
 
 	registry *watch.Watcher // of the registry directories, for followRegistry
 	reload   *reloader      // the configuration in effect and its reloads
@@ -127,11 +129,13 @@ func (cp *ControlPlane) build(deps Deps) error {
 		return err
 	}
 	cp.tokens.Store(initial.tokens)
+	cp.readAuth.Store(initial.cfg.Auth.RequireReadToken)
 	if err := cp.buildReload(deps, initial); err != nil {
 		return err
 	}
 	if cp.api, err = api.New(api.Options{
-		Store: cp.store, View: cp.view, Leases: cp.store, Ready: cp.ready.Load, Tokens: cp.tokens.Load,
+		Store: cp.store, View: cp.view, Leases: cp.store, Ready: cp.ready.Load,
+		Tokens: cp.tokens.Load, RequireReadToken: cp.readAuth.Load,
 		Sources:      api.SourcesFunc(func() any { return cp.files.Status() }),
 		Nodes:        api.NodesFunc(func() any { return cp.xds.Nodes() }),
 		Config:       api.ConfigFunc(func() any { return cp.reload.Status() }),
@@ -144,7 +148,8 @@ func (cp *ControlPlane) build(deps Deps) error {
 	if err != nil {
 		return fmt.Errorf("build A2A Registry compatibility API: %w", err)
 	}
-	compatAPI, err := compat.New(compat.Options{Registry: compatReg, Tokens: cp.tokens.Load, Ready: cp.ready.Load,
+	compatAPI, err := compat.New(compat.Options{Registry: compatReg, Ready: cp.ready.Load,
+		Tokens: cp.tokens.Load, RequireReadToken: cp.readAuth.Load,
 		MaxBodyBytes: cp.cfg.HTTP.MaxBodyBytes, Logger: cp.log, Registerer: deps.Registerer})
 	if err != nil {
 		return fmt.Errorf("build A2A Registry compatibility API: %w", err)

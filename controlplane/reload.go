@@ -44,8 +44,8 @@ type ConfigStatus struct {
 // RestartKeys are the config keys a reload does not apply: a change to one
 // of them is reported in ConfigStatus.RestartRequired and in the log, and
 // takes effect on a restart. registry_dirs, auth.tokens_file (and the
-// content of the tokens file) and log_level (given Deps.LogLevel) take
-// effect at once. The result is the caller's.
+// content of the tokens file), auth.require_read_token and log_level (given
+// Deps.LogLevel) take effect at once. The result is the caller's.
 func RestartKeys() []string {
 	keys := make([]string, len(restartKeys))
 	for i, k := range restartKeys {
@@ -140,6 +140,7 @@ type reloader struct {
 	load     func() (Config, error) // Deps.LoadConfig; nil: reload is off
 	level    *slog.LevelVar         // nil: log_level needs a restart
 	tokens   *atomic.Pointer[auth.Tokens]
+	readAuth *atomic.Bool // auth.require_read_token
 	files    *filesource.Source
 	registry *watch.Watcher // of the registry directories
 	watcher  *watch.Watcher // of the config file and the tokens file; nil when reload is off
@@ -156,7 +157,7 @@ type reloader struct {
 // when deps.LoadConfig is set.
 func (cp *ControlPlane) buildReload(deps Deps, initial candidate) error {
 	r := &reloader{
-		path: deps.ConfigPath, load: deps.LoadConfig, level: deps.LogLevel, tokens: &cp.tokens,
+		path: deps.ConfigPath, load: deps.LoadConfig, level: deps.LogLevel, tokens: &cp.tokens, readAuth: &cp.readAuth,
 		files: cp.files, registry: cp.registry, log: cp.log, started: cp.cfg, current: initial,
 	}
 	if r.path != "" {
@@ -252,7 +253,8 @@ func (r *reloader) reload(ctx context.Context) {
 
 // swap puts c in effect. The steps that can fail come first (watching the
 // new paths, loading the new registry directories into the store) and are
-// undone when one fails; the tokens and the log level are swapped last.
+// undone when one fails; the tokens, auth.require_read_token and the log
+// level are swapped last.
 func (r *reloader) swap(ctx context.Context, c candidate) error {
 	prev := r.current.cfg
 	var undo []func()
@@ -287,6 +289,7 @@ func (r *reloader) swap(ctx context.Context, c candidate) error {
 		}
 	}
 	r.tokens.Store(c.tokens)
+	r.readAuth.Store(c.cfg.Auth.RequireReadToken)
 	if r.level != nil {
 		r.level.Set(c.level)
 	}
@@ -323,6 +326,9 @@ func changedKeys(prev, next candidate, hotLevel bool) []string {
 	}
 	if prev.tokensSum != next.tokensSum {
 		changed = append(changed, "tokens")
+	}
+	if prev.cfg.Auth.RequireReadToken != next.cfg.Auth.RequireReadToken {
+		changed = append(changed, "auth.require_read_token")
 	}
 	if hotLevel && prev.cfg.LogLevel != next.cfg.LogLevel {
 		changed = append(changed, "log_level")

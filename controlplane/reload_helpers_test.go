@@ -115,6 +115,35 @@ func (r *running) put(t testing.TB, token, name string) int {
 	return resp.StatusCode
 }
 
+// status returns a condition for eventually: a write with token gets want.
+func (r *running) status(t testing.TB, token string, want int) func() (bool, string) {
+	return func() (bool, string) {
+		code := r.put(t, token, "written")
+		return code == want, fmt.Sprintf("PUT with token %q... = %d, want %d", token[:8], code, want)
+	}
+}
+
+// reads returns a condition for eventually: GET /v1/agents with token (none
+// when "") gets want.
+func (r *running) reads(t testing.TB, token string, want int) func() (bool, string) {
+	return func() (bool, string) {
+		req, err := http.NewRequest(http.MethodGet, r.base+"/v1/agents", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == want, fmt.Sprintf("GET /v1/agents with token %q = %d, want %d", token, resp.StatusCode, want)
+	}
+}
+
 // accepts returns a condition for eventually: a write with token succeeds
 // (want true) or gets 401 (want false).
 func (r *running) accepts(t testing.TB, token string, want bool) func() (bool, string) {

@@ -214,7 +214,9 @@ func TestConfigReload(t *testing.T) {
 		tokenE = "token-e-0123456789abcdef"
 	)
 	tokens, tokens2 := filepath.Join(dir, "tokens"), filepath.Join(dir, "tokens2")
-	write(t, tokens, tokenA+" ci\n")
+	// Unnamed tokens: every one may change the entry the others wrote,
+	// since none of them registers it (see the last steps for named ones).
+	write(t, tokens, tokenA+"\n")
 	write(t, tokens2, tokenD+"\n")
 	// http_addr stands for a key a flag overrides: the file's value never wins.
 	config := func(tokensFile, dirs, level, more string) string {
@@ -333,6 +335,16 @@ func TestConfigReload(t *testing.T) {
 				t.Errorf("config status %+v, want generation 9 and only store.history waiting for a restart", st)
 			}
 		}},
+		{name: "a token's scopes changed", edit: func(t *testing.T) { write(t, tokens2, tokenA+" ci read\n") },
+			until: []func() (bool, string){r.status(t, tokenA, http.StatusForbidden), generation(10)}},
+		{name: "auth.require_read_token turned on", edit: func(t *testing.T) {
+			write(t, path, strings.Replace(config("tokens2", "r2", "debug", "store: {history: 10}\n"),
+				"tokens_file: tokens2}", "tokens_file: tokens2, require_read_token: true}", 1))
+		}, until: []func() (bool, string){r.reads(t, "", http.StatusUnauthorized), r.reads(t, tokenA, http.StatusOK)}},
+		// GET /v1/config, a read, answers again: two reloads since the last look.
+		{name: "auth.require_read_token turned off", edit: func(t *testing.T) {
+			write(t, path, config("tokens2", "r2", "debug", "store: {history: 10}\n"))
+		}, until: []func() (bool, string){r.reads(t, "", http.StatusOK), generation(12)}},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) {
@@ -387,7 +399,7 @@ func TestConfigStatusWithoutReload(t *testing.T) {
 // Every key of Config either takes effect at a reload or is one of the
 // RestartKeys: no key is silently ignored.
 func TestEveryConfigKeyReloadsOrNeedsARestart(t *testing.T) {
-	hot := []string{"registry_dirs", "auth.tokens_file", "log_level"}
+	hot := []string{"registry_dirs", "auth.tokens_file", "auth.require_read_token", "log_level"}
 	known := append(RestartKeys(), hot...)
 	var keys []string
 	var walk func(prefix string, typ reflect.Type)

@@ -30,13 +30,14 @@ var cardKeys = []string{"protocolVersion", "protocol_version", "supportedInterfa
 // skills, defaultInputModes, in either spelling) is a bare card.
 //
 // Entry keys are strict: name, labels, endpoints, card and ttl_seconds are
-// read; revision, updated_at and source are accepted and ignored because the
-// store sets them; any other key is an error. name, when non-empty (the name
+// read; revision, updated_at, source and registered_by are accepted and
+// ignored because the store sets them (so that a GET response can be PUT
+// back); any other key is an error. name, when non-empty (the name
 // in a URL path), must equal the body's name if it has one and is used when
 // it has none; with neither, the name is derived from the card's name.
 // Without endpoints, the card's http(s) interface URLs become the endpoints.
 // A weight of 0 becomes 1. The entry returned is new and owned by the caller;
-// its Revision, UpdatedAt and Source are zero. Every error is a *FieldError
+// its Revision, UpdatedAt, Source and RegisteredBy are zero. Every error is a *FieldError
 // naming the field by its path ("endpoints[0].weight"); syntax errors have an
 // empty Field.
 func ParseEntry(data []byte, name string) (*Entry, error) {
@@ -121,7 +122,7 @@ func decodeEntry(doc []byte) (*Entry, string, error) {
 			}
 		case "ttl_seconds":
 			e.TTLSeconds, err = decodeInt("ttl_seconds", m.val, MaxTTLSeconds)
-		case "revision", "updated_at", "source": // set by the store
+		case "revision", "updated_at", "source", "registered_by": // set by the store
 		default:
 			err = fieldErr(key, "unknown field; an entry has name, labels, endpoints, card and ttl_seconds")
 		}
@@ -336,7 +337,7 @@ func (e *Entry) Clone() *Entry {
 
 // ContentEqual reports whether e and o have the same content: name, labels,
 // endpoints (a weight of 0 counting as 1), ttl_seconds and card JSON.
-// Revision, UpdatedAt and Source are ignored; a nil and an empty map or slice
+// Revision, UpdatedAt, Source and RegisteredBy are ignored; a nil and an empty map or slice
 // are equal. Two nil entries are equal.
 func (e *Entry) ContentEqual(o *Entry) bool {
 	if e == nil || o == nil {

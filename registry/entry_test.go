@@ -55,8 +55,8 @@ func TestParseEntryFixtures(t *testing.T) {
 			if !e.ContentEqual(want) || fmt.Sprint(e.Endpoints) != fmt.Sprint(tt.wantEps) {
 				t.Errorf("entry:\ngot:  %+v\nwant: %+v", *e, *want)
 			}
-			if e.Revision != 0 || !e.UpdatedAt.IsZero() || e.Source != "" {
-				t.Errorf("store fields were read from the body: %d %v %q", e.Revision, e.UpdatedAt, e.Source)
+			if e.Revision != 0 || !e.UpdatedAt.IsZero() || e.Source != "" || e.RegisteredBy != "" {
+				t.Errorf("store fields were read from the body: %d %v %q %q", e.Revision, e.UpdatedAt, e.Source, e.RegisteredBy)
 			}
 			if e.Card.Spec != tt.wantSpec {
 				t.Errorf("card spec = %s, want %s", e.Card.Spec, tt.wantSpec)
@@ -189,7 +189,7 @@ func TestParseEntryEndpointDefaults(t *testing.T) {
 		{"absent", `{"card": ` + card + `}`, []registry.Endpoint{{URL: "http://10.0.0.7:9001/a2a", Weight: 1}}},
 		{"null", `{"endpoints": null, "card": ` + card + `}`, []registry.Endpoint{{URL: "http://10.0.0.7:9001/a2a", Weight: 1}}},
 		{"every optional field null", `{"name": null, "labels": null, "endpoints": null, "ttl_seconds": null, ` +
-			`"revision": null, "updated_at": null, "source": null, "card": ` + card + `}`,
+			`"revision": null, "updated_at": null, "source": null, "registered_by": null, "card": ` + card + `}`,
 			[]registry.Endpoint{{URL: "http://10.0.0.7:9001/a2a", Weight: 1}}},
 		{"empty", `{"endpoints": [], "card": ` + card + `}`, []registry.Endpoint{{URL: "http://10.0.0.7:9001/a2a", Weight: 1}}},
 		{"weight 0 becomes 1", `{"endpoints": [{"url": "https://a", "weight": 0}, {"url": "https://b", "weight": 5}], "card": ` +
@@ -218,6 +218,7 @@ func TestEntryRoundTrip(t *testing.T) {
 				t.Fatalf("ParseEntry: %v", err)
 			}
 			e.Revision, e.UpdatedAt, e.Source = 7, time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), registry.SourceAPI
+			e.RegisteredBy = "host-a"
 			data, err := json.Marshal(e)
 			if err != nil {
 				t.Fatal(err)
@@ -247,7 +248,7 @@ func TestEntryJSONForm(t *testing.T) {
 		Name: "planner", Labels: map[string]string{"zone": "eu-1", "team": "travel"},
 		Endpoints: []registry.Endpoint{{URL: "http://10.0.0.7:9001?a=1&b=2", Weight: 1}},
 		Card:      card, TTLSeconds: 30, Revision: 42,
-		UpdatedAt: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), Source: registry.SourceAPI,
+		UpdatedAt: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), Source: registry.SourceAPI, RegisteredBy: "host-a",
 	}
 	got, err := json.Marshal(e)
 	if err != nil {
@@ -255,7 +256,7 @@ func TestEntryJSONForm(t *testing.T) {
 	}
 	want := `{"name":"planner","labels":{"team":"travel","zone":"eu-1"},` +
 		`"endpoints":[{"url":"http://10.0.0.7:9001?a=1\u0026b=2","weight":1}],"card":` + string(card.JSON()) +
-		`,"ttl_seconds":30,"revision":42,"updated_at":"2026-11-22T12:00:00Z","source":"api"}`
+		`,"ttl_seconds":30,"revision":42,"updated_at":"2026-11-22T12:00:00Z","source":"api","registered_by":"host-a"}`
 	if string(got) != want {
 		t.Errorf("json.Marshal(entry):\ngot:  %s\nwant: %s", got, want)
 	}
@@ -365,7 +366,7 @@ func TestEntryContentEqual(t *testing.T) {
 	}{
 		{"same", base.Clone(), true},
 		{"store fields differ", with(func(e *registry.Entry) {
-			e.Revision, e.UpdatedAt, e.Source = 9, time.Now(), registry.SourceFile
+			e.Revision, e.UpdatedAt, e.Source, e.RegisteredBy = 9, time.Now(), registry.SourceFile, "host-b"
 		}), true},
 		{"weight 0 is 1", with(func(e *registry.Entry) { e.Endpoints[0].Weight = 0 }), true},
 		{"same card parsed twice", with(func(e *registry.Entry) {

@@ -18,12 +18,13 @@ func ToProto(e *Entry) *registryv1.Agent {
 		return nil
 	}
 	a := &registryv1.Agent{
-		Name:       e.Name,
-		Labels:     maps.Clone(e.Labels),
-		CardJson:   e.Card.JSON(),
-		Revision:   e.Revision,
-		Source:     e.Source,
-		TtlSeconds: e.TTLSeconds,
+		Name:         e.Name,
+		Labels:       maps.Clone(e.Labels),
+		CardJson:     e.Card.JSON(),
+		Revision:     e.Revision,
+		Source:       e.Source,
+		TtlSeconds:   e.TTLSeconds,
+		RegisteredBy: e.RegisteredBy,
 	}
 	if len(e.Endpoints) > 0 {
 		a.Endpoints = make([]*registryv1.Endpoint, len(e.Endpoints))
@@ -47,10 +48,11 @@ func FromProto(a *registryv1.Agent) (*Entry, error) {
 		return nil, fieldErr("", "no agent")
 	}
 	e := &Entry{
-		Name:       a.GetName(),
-		Revision:   a.GetRevision(),
-		Source:     a.GetSource(),
-		TTLSeconds: a.GetTtlSeconds(),
+		Name:         a.GetName(),
+		Revision:     a.GetRevision(),
+		Source:       a.GetSource(),
+		TTLSeconds:   a.GetTtlSeconds(),
+		RegisteredBy: a.GetRegisteredBy(),
 	}
 	if len(a.GetLabels()) > 0 {
 		e.Labels = maps.Clone(a.GetLabels())

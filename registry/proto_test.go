@@ -35,14 +35,15 @@ func TestProtoRoundTrip(t *testing.T) {
 		entry *Entry
 	}{
 		{"every field", &Entry{
-			Name:       "weather",
-			Labels:     map[string]string{"team": "forecast", "zone": "eu-1"},
-			Endpoints:  []Endpoint{{URL: "http://10.0.0.7:9001", Weight: 3}, {URL: "https://w.example.com", Weight: 1}},
-			Card:       v03,
-			TTLSeconds: 30,
-			Revision:   42,
-			UpdatedAt:  at,
-			Source:     SourceAPI,
+			Name:         "weather",
+			Labels:       map[string]string{"team": "forecast", "zone": "eu-1"},
+			Endpoints:    []Endpoint{{URL: "http://10.0.0.7:9001", Weight: 3}, {URL: "https://w.example.com", Weight: 1}},
+			Card:         v03,
+			TTLSeconds:   30,
+			Revision:     42,
+			UpdatedAt:    at,
+			Source:       SourceAPI,
+			RegisteredBy: "host-a",
 		}},
 		{"minimal v1.0 card", &Entry{Name: "currency", Card: v10}},
 	}
@@ -62,7 +63,8 @@ func TestProtoRoundTrip(t *testing.T) {
 				t.Fatalf("FromProto: %v", err)
 			}
 			if !got.ContentEqual(tt.entry) || got.Revision != tt.entry.Revision ||
-				!got.UpdatedAt.Equal(tt.entry.UpdatedAt) || got.Source != tt.entry.Source {
+				!got.UpdatedAt.Equal(tt.entry.UpdatedAt) || got.Source != tt.entry.Source ||
+				got.RegisteredBy != tt.entry.RegisteredBy {
 				t.Fatalf("round trip:\n got %+v\nwant %+v", got, tt.entry)
 			}
 			if got.Card.Name != tt.entry.Card.Name || got.Card.Spec != tt.entry.Card.Spec {
@@ -138,7 +140,7 @@ func FuzzFromProto(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	seed, err := proto.Marshal(&registryv1.Agent{Name: "weather", CardJson: card, Revision: 3,
+	seed, err := proto.Marshal(&registryv1.Agent{Name: "weather", CardJson: card, Revision: 3, RegisteredBy: "host-a",
 		Labels: map[string]string{"team": "forecast"}, Endpoints: []*registryv1.Endpoint{{Url: "http://h:1", Weight: 2}}})
 	if err != nil {
 		f.Fatal(err)
@@ -158,7 +160,8 @@ func FuzzFromProto(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted entry does not round-trip: %v", err)
 		}
-		if !again.ContentEqual(e) || again.Revision != e.Revision || !again.UpdatedAt.Equal(e.UpdatedAt) {
+		if !again.ContentEqual(e) || again.Revision != e.Revision || !again.UpdatedAt.Equal(e.UpdatedAt) ||
+			again.RegisteredBy != e.RegisteredBy {
 			t.Fatalf("round trip changed the entry:\n%+v\n%+v", e, again)
 		}
 	})

@@ -27,10 +27,16 @@ type Entry struct {
 	Card      *Card             `json:"card,omitempty"`
 	// TTLSeconds, when > 0, makes the entry a lease that disappears unless renewed.
 	TTLSeconds int64 `json:"ttl_seconds,omitempty"`
-	// Revision, UpdatedAt and Source are set by the control plane's store.
+	// Revision, UpdatedAt, Source and RegisteredBy are set by the control
+	// plane's store.
 	Revision  int64     `json:"revision,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	Source    string    `json:"source,omitempty"`
+	// RegisteredBy is the name of the token that registered the entry (for
+	// a sidecar forwarding its node's registrations, the node id); "" when
+	// it was registered without a named token, by a registry file, or while
+	// tokens were off. Only that caller, or an admin, may change the entry.
+	RegisteredBy string `json:"registered_by,omitempty"`
 }
 
 // SpecVersion is the A2A AgentCard shape a card was written in.

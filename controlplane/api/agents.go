@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 
+	"github.com/sidecard/sidecard/controlplane/auth"
 	"github.com/sidecard/sidecard/controlplane/store"
 	"github.com/sidecard/sidecard/registry"
 )
@@ -19,20 +21,32 @@ func pathName(r *http.Request) (string, error) {
 	return name, nil
 }
 
-// precondition parses If-Match into the store precondition of an API write;
-// conditional reports whether If-Match was given. An If-Match of revision 0,
-// which no entry has, is a 412 without asking the store.
+// precondition returns the store precondition of an API write by the
+// request's caller, with If-Match; conditional reports whether If-Match was
+// given. An If-Match of revision 0, which no entry has, is a 412 without
+// asking the store.
 func precondition(r *http.Request) (p store.Precondition, conditional bool, err error) {
 	rev, present, err := ifMatch(r.Header)
 	if err != nil {
 		return store.Precondition{}, false, err
 	}
-	p = store.Precondition{MatchRevision: rev, Source: registry.SourceAPI}
+	p = callerPrecondition(r.Context())
+	p.MatchRevision = rev
 	if present && rev <= 0 {
 		return p, true, newError(http.StatusPreconditionFailed, codeFailedPrecondition,
 			"no entry is at revision %d", rev)
 	}
 	return p, present, nil
+}
+
+// callerPrecondition returns the precondition of a write by the caller in
+// ctx (put there by requireScope): source "api", registered to the
+// caller's token name, and restricted to the caller's entries unless it is
+// an admin. A context without a caller restricts the write to entries
+// nobody registered.
+func callerPrecondition(ctx context.Context) store.Precondition {
+	id, _ := auth.FromContext(ctx)
+	return store.Precondition{Source: registry.SourceAPI, Owner: id.Name, OwnerOnly: !id.Scopes.Has(auth.Admin)}
 }
 
 // conditionalError maps a store error of a conditional write: a missing entry
@@ -45,7 +59,9 @@ func conditionalError(err error, conditional bool) error {
 }
 
 // putAgent handles PUT /v1/agents/{name}: creates (201) or replaces (200) the
-// entry from an entry or a bare card, answering with the stored entry.
+// entry from an entry or a bare card, answering with the stored entry, whose
+// registered_by is the name of the token that created it. Only that token
+// (or an admin) may replace it: 403 otherwise.
 func (a *API) putAgent(w http.ResponseWriter, r *http.Request) error {
 	name, err := pathName(r)
 	if err != nil {
@@ -80,7 +96,8 @@ func (a *API) putAgent(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// deleteAgent handles DELETE /v1/agents/{name}: 204, or 404 when absent.
+// deleteAgent handles DELETE /v1/agents/{name}: 204, or 404 when absent;
+// 403 for an entry another token registered, unless the caller is an admin.
 func (a *API) deleteAgent(w http.ResponseWriter, r *http.Request) error {
 	name, err := pathName(r)
 	if err != nil {

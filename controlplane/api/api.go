@@ -44,10 +44,19 @@ type Options struct {
 	Config Config
 	// Ready reports readiness for GET /readyz; nil means always ready.
 	Ready func() bool
-	// Tokens returns the tokens writes are checked against; it is called per
-	// write, so a reload can swap what it returns. Nil, or a nil or empty
-	// *auth.Tokens, disables authentication.
+	// Tokens returns the tokens requests are checked against; it is called
+	// per request, so a reload can swap what it returns. Nil, or a nil or
+	// empty *auth.Tokens, disables authentication. Writes (PUT, DELETE,
+	// heartbeat) need a token with the write scope, and change only the
+	// entries its name registered (and entries nobody registered) unless it
+	// has the admin scope.
 	Tokens func() *auth.Tokens
+	// RequireReadToken reports whether reads (GET /v1/agents, /v1/agents/{name},
+	// /v1/sources, /v1/sidecars, /v1/config) need a token with the read
+	// scope; it is called per read, so a reload can change it. Nil, or false,
+	// leaves reads open; so do tokens that are not configured. /healthz,
+	// /readyz and /metrics are always open.
+	RequireReadToken func() bool
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// ViewWait bounds how long a search waits for the view to reach the
@@ -95,6 +104,7 @@ type API struct {
 	configStatus Config
 	ready        func() bool
 	tokens       func() *auth.Tokens
+	readToken    func() bool
 	maxBody      int64
 	viewWait     time.Duration
 	log          *slog.Logger
@@ -115,8 +125,9 @@ func New(opts Options) (*API, error) {
 	d := DefaultOptions()
 	a := &API{
 		store: opts.Store, view: opts.View, leases: opts.Leases, sourceStatus: opts.Sources, nodes: opts.Nodes, ready: opts.Ready,
-		configStatus: opts.Config, tokens: opts.Tokens, maxBody: orDefault(opts.MaxBodyBytes, d.MaxBodyBytes),
-		viewWait: orDefault(opts.ViewWait, d.ViewWait), log: opts.Logger, metrics: m,
+		configStatus: opts.Config, tokens: opts.Tokens, readToken: opts.RequireReadToken,
+		maxBody: orDefault(opts.MaxBodyBytes, d.MaxBodyBytes), viewWait: orDefault(opts.ViewWait, d.ViewWait),
+		log: opts.Logger, metrics: m,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -140,12 +151,12 @@ func (a *API) routes(gatherer prometheus.Gatherer) *http.ServeMux {
 		}
 		mux.Handle(pattern, a.instrument(path, h))
 	}
-	handle("PUT /v1/agents/{name}", a.serve(a.requireAuth(a.putAgent)))
-	handle("DELETE /v1/agents/{name}", a.serve(a.requireAuth(a.deleteAgent)))
-	handle("GET /v1/agents/{name}", a.serve(a.getAgent))
-	handle("GET /v1/agents", a.serve(a.listAgents))
-	handle("GET /v1/sources", a.serve(a.sources))
-	handle("GET /v1/sidecars", a.serve(a.sidecars))
+	handle("PUT /v1/agents/{name}", a.serve(a.requireScope(auth.Write, a.putAgent)))
+	handle("DELETE /v1/agents/{name}", a.serve(a.requireScope(auth.Write, a.deleteAgent)))
+	handle("GET /v1/agents/{name}", a.serve(a.requireRead(a.getAgent)))
+	handle("GET /v1/agents", a.serve(a.requireRead(a.listAgents)))
+	handle("GET /v1/sources", a.serve(a.requireRead(a.sources)))
+	handle("GET /v1/sidecars", a.serve(a.requireRead(a.sidecars)))
 	handle("GET /healthz", a.serve(a.healthz))
 	handle("GET /readyz", a.serve(a.readyz))
 	allowed := map[string]string{
@@ -157,11 +168,11 @@ func (a *API) routes(gatherer prometheus.Gatherer) *http.ServeMux {
 		"/readyz":           "GET, HEAD",
 	}
 	if a.leases != nil {
-		handle("POST /v1/agents/{name}/heartbeat", a.serve(a.requireAuth(a.heartbeat)))
+		handle("POST /v1/agents/{name}/heartbeat", a.serve(a.requireScope(auth.Write, a.heartbeat)))
 		allowed["/v1/agents/{name}/heartbeat"] = "POST"
 	}
 	if a.configStatus != nil {
-		handle("GET /v1/config", a.serve(a.config))
+		handle("GET /v1/config", a.serve(a.requireRead(a.config)))
 		allowed["/v1/config"] = "GET, HEAD"
 	}
 	if gatherer != nil {

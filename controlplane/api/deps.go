@@ -8,8 +8,10 @@ import (
 )
 
 // Writer writes entries; *store.Bolt implements it. Errors wrap the store's
-// sentinels (store.ErrNotFound, store.ErrOwned, store.ErrPrecondition) or a
-// *registry.FieldError for an invalid entry.
+// sentinels (store.ErrNotFound, store.ErrOwned, store.ErrForbidden,
+// store.ErrPrecondition) or a *registry.FieldError for an invalid entry.
+// The store enforces the precondition, registrant included, in the write
+// itself, so that no concurrent write can slip between check and change.
 type Writer interface {
 	// Put stores e unless p fails, returning the stored entry and whether it
 	// was created.
@@ -38,8 +40,8 @@ type Store interface {
 type Leases interface {
 	// Renew moves the lease of the entry named name to now plus its TTL
 	// unless p fails, and returns the new lease. Errors wrap
-	// store.ErrNotFound, store.ErrNoLease, store.ErrOwned or
-	// store.ErrPrecondition.
+	// store.ErrNotFound, store.ErrNoLease, store.ErrOwned,
+	// store.ErrForbidden or store.ErrPrecondition.
 	Renew(ctx context.Context, name string, p store.Precondition) (store.Lease, error)
 }
 

@@ -7,7 +7,18 @@
 //
 //	{"error": {"code": "invalid_argument", "message": "...", "field": "..."}}
 //
-// with the matching status. The package owns no storage and no listener: it
-// is handed a Store, a View and the other parts it needs as small interfaces,
-// and the caller serves Handler() with a server from NewServer.
+// with the matching status.
+//
+// With tokens configured (Options.Tokens), writes need a token with the
+// write scope, and reads one with the read scope when
+// Options.RequireReadToken says so: 401 "unauthenticated" without a
+// configured token, 403 "permission_denied" with a token lacking the scope.
+// A write registers an entry to its token's name (registered_by, shown in
+// every entry the API answers); only that token, or one with the admin
+// scope, may update, renew or delete it afterwards (403
+// "permission_denied"), which the store checks in the write itself.
+//
+// The package owns no storage and no listener: it is handed a Store, a View
+// and the other parts it needs as small interfaces, and the caller serves
+// Handler() with a server from NewServer.
 package api

@@ -15,6 +15,7 @@ import (
 const (
 	codeInvalidArgument      = "invalid_argument"       // 400
 	codeUnauthenticated      = "unauthenticated"        // 401
+	codePermissionDenied     = "permission_denied"      // 403
 	codeNotFound             = "not_found"              // 404
 	codeMethodNotAllowed     = "method_not_allowed"     // 405
 	codeConflict             = "conflict"               // 409
@@ -71,6 +72,8 @@ func asAPIError(err error) *apiError {
 		return ae
 	case errors.Is(err, store.ErrNotFound):
 		return &apiError{status: http.StatusNotFound, code: codeNotFound, message: err.Error()}
+	case errors.Is(err, store.ErrForbidden):
+		return &apiError{status: http.StatusForbidden, code: codePermissionDenied, message: err.Error()}
 	case errors.Is(err, store.ErrOwned):
 		return &apiError{status: http.StatusConflict, code: codeConflict, message: err.Error()}
 	case errors.Is(err, store.ErrPrecondition):

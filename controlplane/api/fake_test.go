@@ -14,7 +14,8 @@ import (
 )
 
 // fakeStore is an in-memory Store with the real store's write semantics:
-// ownership, revision preconditions and a global revision counter.
+// ownership by source and by registrant, revision preconditions and a
+// global revision counter.
 type fakeStore struct {
 	mu      sync.Mutex
 	entries map[string]*registry.Entry
@@ -37,6 +38,9 @@ func (s *fakeStore) check(name string, p store.Precondition) error {
 	if p.Source != "" && existing != nil && existing.Source != p.Source {
 		return fmt.Errorf("entry %q is owned by source %q: %w", name, existing.Source, store.ErrOwned)
 	}
+	if p.OwnerOnly && existing != nil && existing.RegisteredBy != "" && existing.RegisteredBy != p.Owner {
+		return fmt.Errorf("entry %q was registered by %q: %w", name, existing.RegisteredBy, store.ErrForbidden)
+	}
 	if p.MatchRevision > 0 && (existing == nil || existing.Revision != p.MatchRevision) {
 		return fmt.Errorf("entry %q not at revision %d: %w", name, p.MatchRevision, store.ErrPrecondition)
 	}
@@ -53,10 +57,13 @@ func (s *fakeStore) Put(_ context.Context, e *registry.Entry, p store.Preconditi
 	if err := s.check(e.Name, p); err != nil {
 		return nil, false, err
 	}
-	_, existed := s.entries[e.Name]
+	existing, existed := s.entries[e.Name]
 	s.rev++
 	stored := *e
-	stored.Revision, stored.Source = s.rev, p.Source
+	stored.Revision, stored.Source, stored.RegisteredBy = s.rev, p.Source, p.Owner
+	if existed && existing.RegisteredBy != "" {
+		stored.RegisteredBy = existing.RegisteredBy
+	}
 	stored.UpdatedAt = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	s.entries[e.Name] = &stored
 	return &stored, !existed, nil
@@ -153,6 +160,7 @@ type seed struct {
 	source string
 	skill  string
 	labels map[string]string
+	owner  string // registered_by
 }
 
 // entry builds the stored entry of s through registry.ParseEntry.
@@ -167,7 +175,7 @@ func (s seed) entry(t *testing.T) *registry.Entry {
 		t.Fatalf("ParseEntry(%s): %v", s.name, err)
 	}
 	e.Labels = s.labels
-	e.Revision, e.Source = s.rev, s.source
+	e.Revision, e.Source, e.RegisteredBy = s.rev, s.source, s.owner
 	e.UpdatedAt = time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)
 	if e.Source == "" {
 		e.Source = registry.SourceAPI

@@ -20,13 +20,15 @@ type heartbeatBody struct {
 // 200 with {"name", "expires_at", "ttl_seconds"}. A renewal is not a change:
 // the entry keeps its revision, ETag and updated_at, and no sidecar is sent
 // anything. A request body is allowed and ignored. It is a write: it needs a
-// token when tokens are configured, and honours If-Match like PUT.
+// token with the write scope when tokens are configured, is refused (403)
+// for an entry another token registered unless the caller is an admin, and
+// honours If-Match like PUT.
 //
 // Errors: 404 for an unknown entry; 409 "conflict" for an entry without
 // ttl_seconds (there is no lease to renew: the entry's state, not a request
 // precondition, is what fails, so 412 is kept for If-Match) and, as for
-// other writes, for an entry owned by another source; 412 when If-Match
-// fails.
+// other writes, for an entry owned by another source; 403 for an entry
+// another caller registered; 412 when If-Match fails.
 func (a *API) heartbeat(w http.ResponseWriter, r *http.Request) error {
 	name, err := pathName(r)
 	if err != nil {

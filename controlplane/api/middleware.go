@@ -1,10 +1,13 @@
 package api
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/sidecard/sidecard/controlplane/auth"
 )
 
 // handlerFunc is an HTTP handler that reports a failure by returning an
@@ -20,28 +23,47 @@ func (a *API) serve(h handlerFunc) http.Handler {
 	})
 }
 
-// requireAuth wraps a write handler: when tokens are configured, the request
-// needs "Authorization: Bearer <token>" with one of them, else a 401.
-func (a *API) requireAuth(h handlerFunc) handlerFunc {
+// requireScope wraps a handler that needs a token with scope when tokens
+// are configured: a request without a configured token is a 401, one whose
+// token lacks scope a 403. The handler finds the caller in the request's
+// context (auth.FromContext): its token's identity, or auth.Open when
+// tokens are not configured.
+func (a *API) requireScope(scope auth.Scopes, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if a.tokens == nil {
-			return h(w, r)
+		id, err := a.currentTokens().Authorize(r.Header.Get("Authorization"), scope)
+		switch {
+		case errors.Is(err, auth.ErrUnauthenticated):
+			return newError(http.StatusUnauthorized, codeUnauthenticated, "%v", err)
+		case err != nil:
+			return newError(http.StatusForbidden, codePermissionDenied, "%v", err)
 		}
-		header := r.Header.Get("Authorization")
-		who, ok := a.tokens().Check(header)
-		if !ok {
-			reason := "missing Authorization header; want \"Bearer <token>\""
-			if header != "" {
-				reason = "invalid bearer token"
-			}
-			return newError(http.StatusUnauthorized, codeUnauthenticated, "%s", reason)
+		if id.Name != "" {
+			a.log.LogAttrs(r.Context(), slog.LevelDebug, "authenticated control-plane API request",
+				slog.String("token", id.Name), slog.String("scopes", id.Scopes.String()),
+				slog.String("method", r.Method), slog.String("path", r.URL.Path))
 		}
-		if who != "" {
-			a.log.LogAttrs(r.Context(), slog.LevelDebug, "authenticated control-plane API write",
-				slog.String("token", who), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		return h(w, r.WithContext(auth.NewContext(r.Context(), id)))
+	}
+}
+
+// requireRead wraps a read handler: it needs a token with the read scope
+// while the RequireReadToken option says so, and is open otherwise.
+func (a *API) requireRead(h handlerFunc) handlerFunc {
+	scoped := a.requireScope(auth.Read, h)
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if a.readToken != nil && a.readToken() {
+			return scoped(w, r)
 		}
 		return h(w, r)
 	}
+}
+
+// currentTokens returns the tokens in effect; nil when none are configured.
+func (a *API) currentTokens() *auth.Tokens {
+	if a.tokens == nil {
+		return nil
+	}
+	return a.tokens()
 }
 
 // instrument wraps the handler of route (a ServeMux pattern without its

@@ -8,7 +8,9 @@
 // revision log and xDS caches are fed from.
 //
 // The store knows nothing of HTTP, files or xDS. It checks ownership (which
-// source wrote an entry) and revision preconditions, and it validates the
+// source wrote an entry, and which caller registered it: RegisteredBy, see
+// Precondition) and revision preconditions inside the write transaction, so
+// that no race between writers can bypass them, and it validates the
 // entries it is given; it does not derive names or endpoints.
 //
 // An entry stored with ttl_seconds > 0 has a lease (Lease): it expires
@@ -22,7 +24,7 @@
 //
 // On disk, the file holds five buckets:
 //
-//	entries:  name -> entry JSON (the API form, with revision, updated_at and source)
+//	entries:  name -> entry JSON (the API form, with revision, updated_at, source and registered_by)
 //	history:  big-endian revision -> change record (see codec.go)
 //	meta:     "revision" -> latest revision, "compacted" -> newest compacted revision
 //	leases:   name -> expiry (Unix ns) and ttl_seconds, 8 big-endian bytes each

@@ -8,6 +8,9 @@ var (
 	ErrNotFound = errors.New("entry not found")
 	// ErrOwned: the entry exists and was written by another source (HTTP 409).
 	ErrOwned = errors.New("entry is owned by another source")
+	// ErrForbidden: the entry was registered by another caller, and the
+	// writer is restricted to its own entries (Precondition.OwnerOnly; HTTP 403).
+	ErrForbidden = errors.New("entry was registered by another caller")
 	// ErrPrecondition: the entry is not at the revision the writer expected (HTTP 412).
 	ErrPrecondition = errors.New("revision precondition failed")
 	// ErrNoLease: the entry exists but has no lease to renew (its

@@ -27,7 +27,8 @@ type Lease struct {
 
 // Renew moves the lease of the entry name to now plus its TTL and returns
 // the new lease. It is a write: p is checked as by Put (ErrOwned,
-// ErrPrecondition), an absent entry fails with ErrNotFound and an entry
+// ErrForbidden, ErrPrecondition) and changes no registrant, an absent entry
+// fails with ErrNotFound and an entry
 // without ttl_seconds with ErrNoLease. A renewal changes no content: it
 // makes no revision, no change in the feed and does not wake Changed, so a
 // heartbeat costs the sidecars nothing; the entry's updated_at stays the

@@ -109,15 +109,16 @@ func (w *writer) get(name string) (*registry.Entry, error) {
 	return decodeEntry(b)
 }
 
-// put stores e at the next revision, stamped with source and the
-// transaction's time, and returns the stored copy. e itself is not modified.
-// The entry's lease follows its ttl_seconds (see putLease).
+// put stores e at the next revision, stamped with source, registeredBy and
+// the transaction's time, and returns the stored copy. e itself is not
+// modified. The entry's lease follows its ttl_seconds (see putLease).
 // created tells put whether the name is new (for the entry count).
-func (w *writer) put(e *registry.Entry, source string, created bool) (*registry.Entry, error) {
+func (w *writer) put(e *registry.Entry, source, registeredBy string, created bool) (*registry.Entry, error) {
 	stored := e.Clone()
 	stored.Revision = w.rev + 1
 	stored.UpdatedAt = w.now
 	stored.Source = source
+	stored.RegisteredBy = registeredBy
 	b, err := encodeEntry(stored)
 	if err != nil {
 		return nil, err

@@ -33,11 +33,15 @@ type Agent struct {
 	Labels    map[string]string      `protobuf:"bytes,2,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Endpoints []*Endpoint            `protobuf:"bytes,3,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
 	// The A2A AgentCard JSON, normalised to camelCase, otherwise verbatim.
-	CardJson      []byte                 `protobuf:"bytes,4,opt,name=card_json,json=cardJson,proto3" json:"card_json,omitempty"`
-	Revision      int64                  `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	Source        string                 `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
-	TtlSeconds    int64                  `protobuf:"varint,8,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
+	CardJson   []byte                 `protobuf:"bytes,4,opt,name=card_json,json=cardJson,proto3" json:"card_json,omitempty"`
+	Revision   int64                  `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
+	UpdatedAt  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	Source     string                 `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	TtlSeconds int64                  `protobuf:"varint,8,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
+	// The name of the token that registered the entry: for a registration a
+	// sidecar forwarded, the node id of that sidecar. Empty when it was
+	// registered without a named token or comes from a registry file.
+	RegisteredBy  string `protobuf:"bytes,9,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -128,6 +132,13 @@ func (x *Agent) GetTtlSeconds() int64 {
 	return 0
 }
 
+func (x *Agent) GetRegisteredBy() string {
+	if x != nil {
+		return x.RegisteredBy
+	}
+	return ""
+}
+
 // Endpoint is one address of an agent.
 type Endpoint struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -185,7 +196,7 @@ var File_agent_proto protoreflect.FileDescriptor
 
 const file_agent_proto_rawDesc = "" +
 	"\n" +
-	"\vagent.proto\x12\x14sidecard.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x03\n" +
+	"\vagent.proto\x12\x14sidecard.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x03\n" +
 	"\x05Agent\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12?\n" +
 	"\x06labels\x18\x02 \x03(\v2'.sidecard.registry.v1.Agent.LabelsEntryR\x06labels\x12<\n" +
@@ -196,7 +207,8 @@ const file_agent_proto_rawDesc = "" +
 	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x16\n" +
 	"\x06source\x18\a \x01(\tR\x06source\x12\x1f\n" +
 	"\vttl_seconds\x18\b \x01(\x03R\n" +
-	"ttlSeconds\x1a9\n" +
+	"ttlSeconds\x12#\n" +
+	"\rregistered_by\x18\t \x01(\tR\fregisteredBy\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"4\n" +
