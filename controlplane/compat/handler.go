@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,10 +11,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sidecard/sidecard/controlplane/auth"
+	"github.com/sidecard/sidecard/internal/a2aregistry"
 )
 
 // DefaultMaxBodyBytes bounds request bodies when Options.MaxBodyBytes is 0.
-const DefaultMaxBodyBytes = 1 << 20
+const DefaultMaxBodyBytes = a2aregistry.DefaultMaxBodyBytes
 
 // Paths are the ServeMux patterns the compat API answers under; Mount
 // registers them. They do not overlap the sidecard API's /v1/..., /healthz,
@@ -24,17 +26,24 @@ var Paths = []string{"/agents", "/agents/", "/jsonrpc", "/health"}
 // other fields mean their defaults.
 type Options struct {
 	// Registry is what the API reads and writes.
-	Registry Registry
-	// Tokens returns the bearer tokens writes are checked against, called
-	// per write so that a reload can swap them; nil, or a nil or empty
-	// *auth.Tokens, leaves writes open (as on the sidecard API).
+	Registry a2aregistry.Registry
+	// Tokens returns the bearer tokens requests are checked against, called
+	// per request so that a reload can swap them; nil, or a nil or empty
+	// *auth.Tokens, leaves writes open (as on the sidecard API). Writes need
+	// a token with the write scope, and change only the agents its name
+	// registered (and agents nobody registered) unless it has the admin
+	// scope.
 	Tokens func() *auth.Tokens
+	// RequireReadToken reports whether reads need a token with the read
+	// scope, called per request so that a reload can change it; nil, or
+	// false, leaves them open, as do tokens that are not configured.
+	RequireReadToken func() bool
 	// Ready reports readiness for the health checks; nil means always ready.
 	Ready func() bool
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// MaxResults bounds the agents of a listing or search; 0 means
-	// DefaultMaxResults.
+	// a2aregistry.DefaultMaxResults.
 	MaxResults int
 	// Logger receives a debug line per request and internal errors; nil
 	// discards.
@@ -45,7 +54,7 @@ type Options struct {
 
 // DefaultOptions returns the defaults of the optional fields.
 func DefaultOptions() Options {
-	return Options{MaxBodyBytes: DefaultMaxBodyBytes, MaxResults: DefaultMaxResults}
+	return Options{MaxBodyBytes: DefaultMaxBodyBytes, MaxResults: a2aregistry.DefaultMaxResults}
 }
 
 // Validate reports whether o is usable. It does not modify o.
@@ -67,13 +76,14 @@ func (o Options) Validate() error {
 // /agents and /health, JSON-RPC 2.0 at /jsonrpc. It is safe for concurrent
 // use; build it with New and Mount it, or serve it directly.
 type Handler struct {
-	svc     *Service
-	rpc     *Dispatcher
-	tokens  func() *auth.Tokens
-	maxBody int64
-	log     *slog.Logger
-	metrics *Metrics
-	mux     *http.ServeMux
+	svc       *a2aregistry.Service
+	rpc       *a2aregistry.Dispatcher
+	tokens    func() *auth.Tokens
+	readToken func() bool
+	maxBody   int64
+	log       *slog.Logger
+	metrics   *a2aregistry.Metrics
+	mux       *http.ServeMux
 }
 
 // New validates opts and returns the Handler. It fails when the metrics
@@ -86,17 +96,21 @@ func New(opts Options) (*Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	svc, err := NewService(opts.Registry, ServiceOptions{MaxResults: opts.MaxResults, Ready: opts.Ready, Logger: log})
+	svc, err := a2aregistry.NewService(opts.Registry, a2aregistry.ServiceOptions{MaxResults: opts.MaxResults, Ready: opts.Ready, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("new compat API: %w", err)
 	}
-	m, err := NewMetrics(opts.Registerer)
+	m, err := a2aregistry.NewMetrics(opts.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("new compat API: %w", err)
+	}
+	maxBody := opts.MaxBodyBytes
+	if maxBody == 0 {
+		maxBody = DefaultMaxBodyBytes
 	}
 	h := &Handler{
-		svc: svc, rpc: NewDispatcher(svc, m), tokens: opts.Tokens,
-		maxBody: orDefault(opts.MaxBodyBytes, DefaultMaxBodyBytes), log: log, metrics: m,
+		svc: svc, rpc: a2aregistry.NewDispatcher(svc, m), tokens: opts.Tokens, readToken: opts.RequireReadToken,
+		maxBody: maxBody, log: log, metrics: m,
 	}
 	h.mux = h.routes()
 	return h, nil
@@ -116,46 +130,93 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 // Allow, an unknown one a 404, both as {"detail": "..."}.
 func (h *Handler) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("POST /agents", h.rest(opRegister, h.register))
-	mux.Handle("GET /agents", h.rest(opList, h.list))
-	mux.Handle("POST /agents/search", h.rest(opSearch, h.search))
-	mux.Handle("GET /agents/{id}", h.rest(opGet, h.get))
-	mux.Handle("DELETE /agents/{id}", h.rest(opUnregister, h.unregister))
-	mux.Handle("GET /health", h.rest(opHealth, h.health))
+	mux.Handle("POST /agents", h.rest(a2aregistry.OpRegister, h.register))
+	mux.Handle("GET /agents", h.rest(a2aregistry.OpList, h.list))
+	mux.Handle("POST /agents/search", h.rest(a2aregistry.OpSearch, h.search))
+	mux.Handle("GET /agents/{id}", h.rest(a2aregistry.OpGet, h.get))
+	mux.Handle("DELETE /agents/{id}", h.rest(a2aregistry.OpUnregister, h.unregister))
+	mux.Handle("GET /health", h.rest(a2aregistry.OpHealth, h.health))
 	mux.HandleFunc("POST /jsonrpc", h.jsonrpc)
-	mux.Handle("/agents", h.rest(MethodUnknown, methodNotAllowed("GET, HEAD, POST")))
-	mux.Handle("/agents/{id}", h.rest(MethodUnknown, func(w http.ResponseWriter, r *http.Request) (int, error) {
-		allow := "GET, HEAD, DELETE"
-		if r.PathValue("id") == "search" {
-			allow = "GET, HEAD, POST, DELETE"
-		}
-		return methodNotAllowed(allow)(w, r)
-	}))
-	mux.Handle("/health", h.rest(MethodUnknown, methodNotAllowed("GET, HEAD")))
-	mux.HandleFunc("/jsonrpc", func(w http.ResponseWriter, r *http.Request) {
-		h.metrics.observe(apiJSONRPC, MethodUnknown, http.StatusMethodNotAllowed)
-		w.Header().Set("Allow", "POST")
-		writeRPC(w, http.StatusMethodNotAllowed, appendError(nil, nil,
-			invalidRequest("use POST with a JSON-RPC 2.0 request or batch")))
+	notAllowed := h.rest(a2aregistry.MethodUnknown, func(w http.ResponseWriter, r *http.Request) (int, error) {
+		return methodNotAllowed(a2aregistry.Allow(r.URL.Path))(w, r)
 	})
-	mux.Handle("/", h.rest(MethodUnknown, func(http.ResponseWriter, *http.Request) (int, error) {
-		return 0, &httpError{status: http.StatusNotFound, detail: "Not Found"}
+	mux.Handle("/agents", notAllowed)
+	mux.Handle("/agents/{id}", notAllowed)
+	mux.Handle("/health", notAllowed)
+	mux.HandleFunc("/jsonrpc", func(w http.ResponseWriter, r *http.Request) {
+		h.metrics.Observe(a2aregistry.APIJSONRPC, a2aregistry.MethodUnknown, http.StatusMethodNotAllowed)
+		w.Header().Set("Allow", a2aregistry.Allow("/jsonrpc"))
+		writeRPC(w, http.StatusMethodNotAllowed,
+			a2aregistry.InvalidRequestResponse("use POST with a JSON-RPC 2.0 request or batch"))
+	})
+	mux.Handle("/", h.rest(a2aregistry.MethodUnknown, func(http.ResponseWriter, *http.Request) (int, error) {
+		return 0, &httpError{status: http.StatusNotFound, detail: a2aregistry.DetailNotFound}
 	}))
 	return mux
 }
 
-// mayWrite reports whether r carries a token the Tokens option accepts (or
-// tokens are not configured).
-func (h *Handler) mayWrite(r *http.Request) bool {
+// authorize authenticates r for an operation that needs scope when tokens
+// are configured: it returns r with the caller's identity in its context
+// (auth.NewContext; auth.Open without tokens), for the Registry's ownership
+// checks, or the error to answer, of KindUnauthenticated (401) or
+// KindPermissionDenied (403).
+func (h *Handler) authorize(r *http.Request, scope auth.Scopes) (*http.Request, error) {
+	id, err := h.currentTokens().Authorize(r.Header.Get("Authorization"), scope)
+	if err != nil {
+		return nil, authError(err)
+	}
+	if id.Name != "" {
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "authenticated compat API request",
+			slog.String("token", id.Name), slog.String("scopes", id.Scopes.String()),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	}
+	return r.WithContext(auth.NewContext(r.Context(), id)), nil
+}
+
+// authorizeRead is authorize for a read: open unless the RequireReadToken
+// option says otherwise.
+func (h *Handler) authorizeRead(r *http.Request) (*http.Request, error) {
+	if !h.readNeedsToken() {
+		return r, nil
+	}
+	return h.authorize(r, auth.Read)
+}
+
+// access authenticates r for the JSON-RPC Dispatcher: which methods the
+// caller may call, and r's context with the caller's identity (the write
+// identity: reads need none).
+func (h *Handler) access(r *http.Request) (context.Context, a2aregistry.Access) {
+	tokens, header := h.currentTokens(), r.Header.Get("Authorization")
+	id, err := tokens.Authorize(header, auth.Write)
+	access := a2aregistry.Access{Write: authError(err)}
+	if h.readNeedsToken() {
+		_, err := tokens.Authorize(header, auth.Read)
+		access.Read = authError(err)
+	}
+	return auth.NewContext(r.Context(), id), access
+}
+
+// currentTokens returns the tokens in effect; nil when none are configured.
+func (h *Handler) currentTokens() *auth.Tokens {
 	if h.tokens == nil {
-		return true
+		return nil
 	}
-	who, ok := h.tokens().Check(r.Header.Get("Authorization"))
-	if ok && who != "" {
-		h.log.LogAttrs(r.Context(), slog.LevelDebug, "authenticated compat API write",
-			slog.String("token", who), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	return h.tokens()
+}
+
+// readNeedsToken reports whether reads need a token now.
+func (h *Handler) readNeedsToken() bool { return h.readToken != nil && h.readToken() }
+
+// authError returns the compat error of an auth.Authorize error, nil for
+// nil.
+func authError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, auth.ErrPermissionDenied):
+		return &a2aregistry.Error{Kind: a2aregistry.KindPermissionDenied, Message: err.Error()}
 	}
-	return ok
+	return &a2aregistry.Error{Kind: a2aregistry.KindUnauthenticated, Message: err.Error()}
 }
 
 // jsonrpc handles POST /jsonrpc and logs it at debug level.
@@ -164,7 +225,7 @@ func (h *Handler) jsonrpc(w http.ResponseWriter, r *http.Request) {
 	status := h.serveRPC(w, r)
 	if h.log.Enabled(r.Context(), slog.LevelDebug) {
 		h.log.LogAttrs(r.Context(), slog.LevelDebug, "compat API request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("op", apiJSONRPC),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("op", a2aregistry.APIJSONRPC),
 			slog.Int("status", status), slog.Duration("duration", time.Since(start)))
 	}
 }
@@ -177,11 +238,12 @@ func (h *Handler) serveRPC(w http.ResponseWriter, r *http.Request) int {
 	if err != nil {
 		he := &httpError{status: http.StatusBadRequest, detail: err.Error()}
 		errors.As(err, &he)
-		h.metrics.observe(apiJSONRPC, MethodUnknown, he.status)
-		writeRPC(w, he.status, appendError(nil, nil, invalidRequest(he.detail)))
+		h.metrics.Observe(a2aregistry.APIJSONRPC, a2aregistry.MethodUnknown, he.status)
+		writeRPC(w, he.status, a2aregistry.InvalidRequestResponse(he.detail))
 		return he.status
 	}
-	resp := h.rpc.Serve(r.Context(), body, h.mayWrite(r))
+	ctx, access := h.access(r)
+	resp := h.rpc.Serve(ctx, body, access)
 	if resp == nil {
 		w.WriteHeader(http.StatusNoContent)
 		return http.StatusNoContent

@@ -17,6 +17,7 @@ import (
 	"github.com/sidecard/sidecard/controlplane/compat"
 	"github.com/sidecard/sidecard/controlplane/store"
 	"github.com/sidecard/sidecard/controlplane/view"
+	"github.com/sidecard/sidecard/internal/a2aregistry"
 	"github.com/sidecard/sidecard/registry"
 )
 
@@ -40,7 +41,7 @@ const (
 type env struct {
 	t        testing.TB
 	store    *store.Bolt
-	registry compat.Registry
+	registry a2aregistry.Registry
 	handler  *compat.Handler
 	metrics  *prometheus.Registry
 }

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/sidecard/sidecard/controlplane/auth"
+	"github.com/sidecard/sidecard/internal/a2aregistry"
 )
 
 // httpError is a REST failure: its status and the detail of the
@@ -34,7 +35,7 @@ func (h *Handler) rest(op string, fn restHandler) http.Handler {
 		if err != nil {
 			status = h.writeError(w, r, err)
 		}
-		h.metrics.observe(apiREST, op, status)
+		h.metrics.Observe(a2aregistry.APIREST, op, status)
 		if h.log.Enabled(r.Context(), slog.LevelDebug) {
 			h.log.LogAttrs(r.Context(), slog.LevelDebug, "compat API request",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("op", op),
@@ -43,32 +44,13 @@ func (h *Handler) rest(op string, fn restHandler) http.Handler {
 	})
 }
 
-// restStatus maps a compat error kind to its REST status.
-func restStatus(k Kind) int {
-	switch k {
-	case KindInvalidRequest:
-		return http.StatusUnprocessableEntity // as FastAPI answers a body it cannot validate
-	case KindInvalidCard:
-		return http.StatusBadRequest // as A2A Registry answers a card it refuses
-	case KindNotFound:
-		return http.StatusNotFound
-	case KindConflict:
-		return http.StatusConflict
-	case KindUnauthenticated:
-		return http.StatusUnauthorized
-	case KindUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // writeError answers err as {"detail": "..."} and returns the status sent.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) int {
 	var he *httpError
 	if !errors.As(err, &he) {
-		ce := asError(err, FormCamel)
-		he = &httpError{status: restStatus(ce.Kind), detail: ce.Message}
-		if ce.Kind == KindInternal {
+		ce := a2aregistry.AsError(err)
+		he = &httpError{status: ce.Kind.HTTPStatus(), detail: ce.Message}
+		if ce.Kind == a2aregistry.KindInternal {
 			h.log.LogAttrs(r.Context(), slog.LevelError, "compat API request failed",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 		}
@@ -79,20 +61,18 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
 	}
-	body, _ := json.Marshal(struct {
-		Detail string `json:"detail"`
-	}{he.detail})
-	writeJSON(w, r, he.status, body)
+	writeBody(w, r, he.status, a2aregistry.DetailJSON(he.detail))
 	return he.status
 }
 
 // register handles POST /agents: 201 and the RegisterResponse, whether the
 // agent was created or replaced.
 func (h *Handler) register(w http.ResponseWriter, r *http.Request) (int, error) {
-	if !h.mayWrite(r) {
-		return 0, unauthenticated(r)
+	r, err := h.authorize(r, auth.Write)
+	if err != nil {
+		return 0, err
 	}
-	var req RegisterRequest
+	var req a2aregistry.RegisterRequest
 	if err := h.decodeBody(w, r, &req); err != nil {
 		return 0, err
 	}
@@ -105,6 +85,10 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) (int, error) 
 
 // get handles GET /agents/{id}: {"agent_card": {...}}.
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) (int, error) {
+	r, err := h.authorizeRead(r)
+	if err != nil {
+		return 0, err
+	}
 	resp, err := h.svc.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return 0, err
@@ -114,17 +98,25 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) (int, error) {
 
 // list handles GET /agents: {"agents": [...], "count": N}.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) (int, error) {
+	r, err := h.authorizeRead(r)
+	if err != nil {
+		return 0, err
+	}
 	resp, err := h.svc.List(r.Context())
 	if err != nil {
 		return 0, err
 	}
-	return writeJSON(w, r, http.StatusOK, resp.AppendJSON(make([]byte, 0, resp.sizeHint()))), nil
+	return writeJSON(w, r, http.StatusOK, resp.JSON()), nil
 }
 
 // search handles POST /agents/search: {"agents": [...], "count": N,
 // "query": "..."}.
 func (h *Handler) search(w http.ResponseWriter, r *http.Request) (int, error) {
-	var req SearchRequest
+	r, err := h.authorizeRead(r)
+	if err != nil {
+		return 0, err
+	}
+	var req a2aregistry.SearchRequest
 	if err := h.decodeBody(w, r, &req); err != nil {
 		return 0, err
 	}
@@ -132,13 +124,14 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return writeJSON(w, r, http.StatusOK, resp.AppendJSON(make([]byte, 0, resp.sizeHint()))), nil
+	return writeJSON(w, r, http.StatusOK, resp.JSON()), nil
 }
 
 // unregister handles DELETE /agents/{id}: 200 and the UnregisterResponse.
 func (h *Handler) unregister(w http.ResponseWriter, r *http.Request) (int, error) {
-	if !h.mayWrite(r) {
-		return 0, unauthenticated(r)
+	r, err := h.authorize(r, auth.Write)
+	if err != nil {
+		return 0, err
 	}
 	resp, err := h.svc.Unregister(r.Context(), r.PathValue("id"))
 	if err != nil {
@@ -161,18 +154,11 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) (int, error) {
 	return writeValue(w, r, status, resp)
 }
 
-func unauthenticated(r *http.Request) error {
-	if r.Header.Get("Authorization") == "" {
-		return &httpError{status: http.StatusUnauthorized, detail: `missing Authorization header; want "Bearer <token>"`}
-	}
-	return &httpError{status: http.StatusUnauthorized, detail: "invalid bearer token"}
-}
-
 // methodNotAllowed answers a known path with a method it does not serve.
 func methodNotAllowed(allow string) restHandler {
 	return func(w http.ResponseWriter, _ *http.Request) (int, error) {
 		w.Header().Set("Allow", allow)
-		return 0, &httpError{status: http.StatusMethodNotAllowed, detail: "Method Not Allowed"}
+		return 0, &httpError{status: http.StatusMethodNotAllowed, detail: a2aregistry.DetailMethodNotAllowed}
 	}
 }
 
@@ -184,21 +170,15 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, dst any) er
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(body, dst); err != nil {
-		return &httpError{status: http.StatusUnprocessableEntity, detail: "invalid request body: " + paramTypeError(err)}
-	}
-	return nil
+	return a2aregistry.DecodeBody(body, dst)
 }
 
 // readBody checks the Content-Type (absent, or JSON) and reads the body, at
 // most h.maxBody bytes: 415, 413 or 400 otherwise.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			return nil, &httpError{status: http.StatusUnsupportedMediaType,
-				detail: "Content-Type must be application/json, got " + strconv.Quote(ct)}
-		}
+	if ct := r.Header.Get("Content-Type"); !a2aregistry.IsJSONContentType(ct) {
+		return nil, &httpError{status: http.StatusUnsupportedMediaType,
+			detail: "Content-Type must be application/json, got " + strconv.Quote(ct)}
 	}
 	tooLarge := &httpError{status: http.StatusRequestEntityTooLarge,
 		detail: "request body is larger than " + strconv.FormatInt(h.maxBody, 10) + " bytes"}
@@ -229,7 +209,12 @@ func writeValue(w http.ResponseWriter, r *http.Request, status int, v any) (int,
 // writeJSON answers with status and the JSON body, HEAD with the headers
 // only, and returns status.
 func writeJSON(w http.ResponseWriter, r *http.Request, status int, body []byte) int {
-	body = append(body, '\n')
+	return writeBody(w, r, status, append(body, '\n'))
+}
+
+// writeBody answers with status and body, a JSON document ending in a
+// newline, HEAD with the headers only, and returns status.
+func writeBody(w http.ResponseWriter, r *http.Request, status int, body []byte) int {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sidecard/sidecard/controlplane/compat"
+	"github.com/sidecard/sidecard/internal/a2aregistry"
 	"github.com/sidecard/sidecard/registry"
 )
 
@@ -30,7 +31,7 @@ func (f failingRegistry) Search(context.Context, string, []string, int) ([]*regi
 func (f failingRegistry) Count(context.Context) (int, error)   { return 0, f.err }
 func (f failingRegistry) Delete(context.Context, string) error { return f.err }
 
-var _ compat.Registry = failingRegistry{}
+var _ a2aregistry.Registry = failingRegistry{}
 
 // TestRegistryErrors checks how the Registry's errors are answered on both
 // surfaces, and that only internal errors are logged, with their detail.
@@ -43,13 +44,13 @@ func TestRegistryErrors(t *testing.T) {
 		wantCode   int
 		wantLogged bool
 	}{
-		{"not found", fmt.Errorf("get: %w", compat.ErrNotFound), 404, "Agent not found", compat.CodeNotFound, false},
-		{"conflict", fmt.Errorf("put: %w", compat.ErrConflict), 409, "owned by another source", compat.CodeConflict, false},
-		{"unavailable", fmt.Errorf("wait: %w", compat.ErrUnavailable), 503, "retry", compat.CodeUnavailable, false},
-		{"cancelled", context.Canceled, 503, "retry", compat.CodeUnavailable, false},
+		{"not found", fmt.Errorf("get: %w", a2aregistry.ErrNotFound), 404, "Agent not found", a2aregistry.CodeNotFound, false},
+		{"conflict", fmt.Errorf("put: %w", a2aregistry.ErrConflict), 409, "owned by another source", a2aregistry.CodeConflict, false},
+		{"unavailable", fmt.Errorf("wait: %w", a2aregistry.ErrUnavailable), 503, "retry", a2aregistry.CodeUnavailable, false},
+		{"cancelled", context.Canceled, 503, "retry", a2aregistry.CodeUnavailable, false},
 		{"invalid entry", &registry.FieldError{Field: "card.skills[0].inputModes", Message: "bad"}, 400,
-			"card.skills[0].inputModes: bad", compat.CodeInvalidParams, false},
-		{"internal", errors.New("disk on fire"), 500, "internal error", compat.CodeInternalError, true},
+			"card.skills[0].inputModes: bad", a2aregistry.CodeInvalidParams, false},
+		{"internal", errors.New("disk on fire"), 500, "internal error", a2aregistry.CodeInternalError, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,7 +93,7 @@ func TestRegistryErrors(t *testing.T) {
 
 // TestHealthFailure checks /health when the registry cannot count.
 func TestHealthFailure(t *testing.T) {
-	h, err := compat.New(compat.Options{Registry: failingRegistry{err: compat.ErrUnavailable}})
+	h, err := compat.New(compat.Options{Registry: failingRegistry{err: a2aregistry.ErrUnavailable}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,30 +141,4 @@ func TestOptionsValidate(t *testing.T) {
 			t.Fatal("NewStoreRegistry(nil, nil) succeeded")
 		}
 	})
-}
-
-// TestAgentsResponseAppendJSON checks that the hand-written encoding of
-// listings matches encoding/json.
-func TestAgentsResponseAppendJSON(t *testing.T) {
-	query := `a "<quoted> & odd" query`
-	tests := []struct {
-		name string
-		resp compat.AgentsResponse
-	}{
-		{"empty", compat.AgentsResponse{Agents: []json.RawMessage{}}},
-		{"listing", compat.AgentsResponse{Agents: []json.RawMessage{json.RawMessage(`{"a":1}`), json.RawMessage(`{"b":[2]}`)}, Count: 2}},
-		{"search", compat.AgentsResponse{Agents: []json.RawMessage{json.RawMessage(`{"a":1}`)}, Count: 1, Query: &query,
-			SkillsFilter: []string{"x<y", "z"}, Transport: compat.TransportJSONRPC}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			want, err := json.Marshal(&tt.resp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := tt.resp.AppendJSON(nil); !bytes.Equal(got, want) {
-				t.Errorf("AppendJSON = %s\nwant       %s", got, want)
-			}
-		})
-	}
 }

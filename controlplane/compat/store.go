@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
+	"github.com/sidecard/sidecard/controlplane/auth"
 	"github.com/sidecard/sidecard/controlplane/store"
+	"github.com/sidecard/sidecard/internal/a2aregistry"
 	"github.com/sidecard/sidecard/registry"
 )
 
@@ -36,7 +36,7 @@ type View interface {
 }
 
 // StoreRegistry is the control plane's Registry: writes go to the store as
-// source "api" (a name a registry file owns is an ErrConflict); reads go to
+// source "api" (a name a registry file owns is an a2aregistry.ErrConflict); reads go to
 // the view once it has caught up with the store's revision at the time of
 // the call, so that a read sees every write completed before it. Safe for
 // concurrent use.
@@ -46,7 +46,7 @@ type StoreRegistry struct {
 	viewWait time.Duration
 }
 
-var _ Registry = (*StoreRegistry)(nil)
+var _ a2aregistry.Registry = (*StoreRegistry)(nil)
 
 // NewStoreRegistry returns a StoreRegistry over s and v.
 func NewStoreRegistry(s Store, v View) (*StoreRegistry, error) {
@@ -56,13 +56,12 @@ func NewStoreRegistry(s Store, v View) (*StoreRegistry, error) {
 	return &StoreRegistry{store: s, view: v, viewWait: DefaultViewWait}, nil
 }
 
-// Register stores e. An existing entry (of source "api") keeps what a card
-// cannot say: its labels other than LabelNormalised, its ttl_seconds, and
-// its endpoints unless they were the defaults of its old card (then they
-// follow the new card). A concurrent write of the same entry is retried.
+// Register stores e, merged with an existing entry (of source "api") as
+// a2aregistry.MergeRegistration says, registered by the caller in ctx (see
+// callerPrecondition). A concurrent write of the same entry is retried.
 func (s *StoreRegistry) Register(ctx context.Context, e *registry.Entry) (*registry.Entry, error) {
 	for range registerAttempts {
-		p := store.Precondition{Source: registry.SourceAPI}
+		p := callerPrecondition(ctx)
 		next := e
 		existing, err := s.store.Get(e.Name)
 		switch {
@@ -70,9 +69,9 @@ func (s *StoreRegistry) Register(ctx context.Context, e *registry.Entry) (*regis
 		case err != nil:
 			return nil, fmt.Errorf("register %q: %w", e.Name, err)
 		case existing.Source != registry.SourceAPI:
-			return nil, fmt.Errorf("register %q: %w: source %q", e.Name, ErrConflict, existing.Source)
+			return nil, fmt.Errorf("register %q: %w: source %q", e.Name, a2aregistry.ErrConflict, existing.Source)
 		default:
-			next, p.MatchRevision = keepMetadata(e, existing), existing.Revision
+			next, p.MatchRevision = a2aregistry.MergeRegistration(e, existing), existing.Revision
 		}
 		stored, _, err := s.store.Put(ctx, next, p)
 		if errors.Is(err, store.ErrPrecondition) {
@@ -83,25 +82,7 @@ func (s *StoreRegistry) Register(ctx context.Context, e *registry.Entry) (*regis
 		}
 		return stored, nil
 	}
-	return nil, fmt.Errorf("register %q: the entry kept changing: %w", e.Name, ErrUnavailable)
-}
-
-// keepMetadata returns a copy of e with what existing has and a card cannot
-// say, as Register documents.
-func keepMetadata(e, existing *registry.Entry) *registry.Entry {
-	out := e.Clone()
-	labels := maps.Clone(existing.Labels)
-	delete(labels, LabelNormalised)
-	maps.Copy(labels, e.Labels)
-	if len(labels) == 0 {
-		labels = nil
-	}
-	out.Labels = labels
-	out.TTLSeconds = existing.TTLSeconds
-	if !slices.Equal(existing.Endpoints, existing.Card.DefaultEndpoints()) {
-		out.Endpoints = slices.Clone(existing.Endpoints)
-	}
-	return out
+	return nil, fmt.Errorf("register %q: the entry kept changing: %w", e.Name, a2aregistry.ErrUnavailable)
 }
 
 // Get returns the entry named name from the view, once it reflects every
@@ -113,14 +94,15 @@ func (s *StoreRegistry) Get(ctx context.Context, name string) (*registry.Entry, 
 	}
 	e, ok := ix.Get(name)
 	if !ok {
-		return nil, fmt.Errorf("get %q: %w", name, ErrNotFound)
+		return nil, fmt.Errorf("get %q: %w", name, a2aregistry.ErrNotFound)
 	}
 	return e, nil
 }
 
-// Delete deletes the entry named name, as source "api".
+// Delete deletes the entry named name, as source "api", for the caller in
+// ctx (see callerPrecondition).
 func (s *StoreRegistry) Delete(ctx context.Context, name string) error {
-	if _, err := s.store.Delete(ctx, name, store.Precondition{Source: registry.SourceAPI}); err != nil {
+	if _, err := s.store.Delete(ctx, name, callerPrecondition(ctx)); err != nil {
 		return fmt.Errorf("unregister %q: %w", name, storeError(err))
 	}
 	return nil
@@ -132,12 +114,7 @@ func (s *StoreRegistry) List(ctx context.Context, limit int) ([]*registry.Entry,
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*registry.Entry, 0, min(limit, ix.Len()))
-	ix.Range(func(e *registry.Entry) bool {
-		out = append(out, e)
-		return len(out) < limit
-	})
-	return out, nil
+	return a2aregistry.ListIndex(ix, limit), nil
 }
 
 // Search returns the first limit entries of the view matching query and
@@ -147,45 +124,7 @@ func (s *StoreRegistry) Search(ctx context.Context, query string, skills []strin
 	if err != nil {
 		return nil, err
 	}
-	if len(skills) == 0 {
-		return searchAll(ix, registry.Query{Text: query}, limit)
-	}
-	// Skills OR together: the union of the first limit entries of each skill
-	// holds the first limit entries of the union.
-	byName := make(map[string]*registry.Entry)
-	for _, skill := range skills {
-		found, err := searchAll(ix, registry.Query{Text: query, Skills: []string{skill}}, limit)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range found {
-			byName[e.Name] = e
-		}
-	}
-	names := slices.Sorted(maps.Keys(byName))
-	out := make([]*registry.Entry, 0, min(limit, len(names)))
-	for _, name := range names[:min(limit, len(names))] {
-		out = append(out, byName[name])
-	}
-	return out, nil
-}
-
-// searchAll pages through ix until it has limit matches of q or no more.
-func searchAll(ix *registry.Index, q registry.Query, limit int) ([]*registry.Entry, error) {
-	var out []*registry.Entry
-	for len(out) < limit {
-		q.Limit = min(limit-len(out), registry.MaxLimit)
-		page, err := ix.Search(q)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.Entries...)
-		if page.NextCursor == "" {
-			break
-		}
-		q.Cursor = page.NextCursor
-	}
-	return out, nil
+	return a2aregistry.SearchIndex(ix, query, skills, limit)
 }
 
 // Count returns the number of entries of the view.
@@ -194,26 +133,38 @@ func (s *StoreRegistry) Count(context.Context) (int, error) {
 }
 
 // index returns the view's index once it reflects every write committed
-// before the call; ErrUnavailable when it does not catch up in time.
+// before the call; a2aregistry.ErrUnavailable when it does not catch up in time.
 func (s *StoreRegistry) index(ctx context.Context) (*registry.Index, error) {
 	rev := s.store.Revision()
 	ctx, cancel := context.WithTimeout(ctx, s.viewWait)
 	defer cancel()
 	if err := s.view.WaitFor(ctx, rev); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", a2aregistry.ErrUnavailable, err)
 	}
 	return s.view.Index(), nil
+}
+
+// callerPrecondition returns the store precondition of a write by the
+// caller in ctx (auth.FromContext, put there by the Handler): source
+// "api", registered to the caller's token name, and restricted to the
+// caller's entries unless it is an admin. A context without a caller
+// restricts the write to entries nobody registered.
+func callerPrecondition(ctx context.Context) store.Precondition {
+	id, _ := auth.FromContext(ctx)
+	return store.Precondition{Source: registry.SourceAPI, Owner: id.Name, OwnerOnly: !id.Scopes.Has(auth.Admin)}
 }
 
 // storeError maps the store's errors to the Registry's.
 func storeError(err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: %w", ErrNotFound, err)
+		return fmt.Errorf("%w: %w", a2aregistry.ErrNotFound, err)
 	case errors.Is(err, store.ErrOwned):
-		return fmt.Errorf("%w: %w", ErrConflict, err)
+		return fmt.Errorf("%w: %w", a2aregistry.ErrConflict, err)
+	case errors.Is(err, store.ErrForbidden):
+		return fmt.Errorf("%w: %w", a2aregistry.ErrForbidden, err)
 	case errors.Is(err, store.ErrClosed):
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", a2aregistry.ErrUnavailable, err)
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sidecard/sidecard/controlplane/compat"
 	"github.com/sidecard/sidecard/controlplane/store"
+	"github.com/sidecard/sidecard/internal/a2aregistry"
 	"github.com/sidecard/sidecard/registry"
 )
 
@@ -52,22 +53,22 @@ func TestRegisterKeepsMetadata(t *testing.T) {
 		return got
 	}
 
-	if err := registry.ValidateLabels(map[string]string{compat.LabelNormalised: "true"}); err != nil {
+	if err := registry.ValidateLabels(map[string]string{a2aregistry.LabelNormalised: "true"}); err != nil {
 		t.Fatalf("the normalised label is not a valid label: %v", err)
 	}
 	register(card("http://planner-a:1"))
-	wantEntry("incomplete card", map[string]string{compat.LabelNormalised: "true"}, "http://planner-a:1")
+	wantEntry("incomplete card", map[string]string{a2aregistry.LabelNormalised: "true"}, "http://planner-a:1")
 
 	// An operator labels the entry through the sidecard API.
 	labelled := get()
-	labelled.Labels = map[string]string{"team": "travel", compat.LabelNormalised: "true"}
+	labelled.Labels = map[string]string{"team": "travel", a2aregistry.LabelNormalised: "true"}
 	labelled.TTLSeconds = 600
 	if _, _, err := e.store.Put(ctx, labelled, store.Precondition{Source: registry.SourceAPI}); err != nil {
 		t.Fatal(err)
 	}
 	register(card("http://planner-b:1"))
 	leased := wantEntry("new URL: default endpoints follow the card",
-		map[string]string{"team": "travel", compat.LabelNormalised: "true"}, "http://planner-b:1")
+		map[string]string{"team": "travel", a2aregistry.LabelNormalised: "true"}, "http://planner-b:1")
 	if leased.TTLSeconds != 600 {
 		t.Errorf("ttl_seconds %d, want the lease kept (600)", leased.TTLSeconds)
 	}
@@ -84,7 +85,7 @@ func TestRegisterKeepsMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	register(card("http://planner-c:1"))
-	got := wantEntry("explicit endpoints are kept", map[string]string{"team": "travel", compat.LabelNormalised: "true"},
+	got := wantEntry("explicit endpoints are kept", map[string]string{"team": "travel", a2aregistry.LabelNormalised: "true"},
 		"http://10.0.0.1:1", "http://10.0.0.2:1")
 	if got.Endpoints[0].Weight != 3 || got.Card.URL != "http://planner-c:1" {
 		t.Errorf("entry %+v, want the weights kept and the new card", got)
@@ -143,7 +144,7 @@ func TestServiceRememberedBudget(t *testing.T) {
 		return len(c.SnakeCaseJSON())
 	}
 	// Room for one remembered card (name, JSON and 64 bytes of overhead).
-	svc, err := compat.NewService(e.registry, compat.ServiceOptions{MaxRememberedBytes: 1 + snakeLen("aa") + 2 + 64})
+	svc, err := a2aregistry.NewService(e.registry, a2aregistry.ServiceOptions{MaxRememberedBytes: 1 + snakeLen("aa") + 2 + 64})
 	if err != nil {
 		t.Fatal(err)
 	}

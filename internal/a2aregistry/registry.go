@@ -1,4 +1,4 @@
-package compat
+package a2aregistry
 
 import (
 	"context"
@@ -16,6 +16,9 @@ var (
 	// ErrConflict: the name belongs to an entry another source owns (a
 	// registry file), which the compat API may not change.
 	ErrConflict = errors.New("agent is owned by another source")
+	// ErrForbidden: the entry was registered by another caller (another
+	// token name), and the caller is not an admin.
+	ErrForbidden = errors.New("agent was registered by another caller")
 	// ErrUnavailable: the registry cannot answer now (not caught up with
 	// the latest write, or shutting down); the caller may retry.
 	ErrUnavailable = errors.New("registry unavailable")
@@ -42,10 +45,12 @@ type Reader interface {
 type Writer interface {
 	// Register creates or replaces the entry e.Name with e's card (e is not
 	// modified) and returns the stored entry. It fails with an error wrapping
-	// ErrConflict when another source owns the name.
+	// ErrConflict when another source owns the name, ErrForbidden when
+	// another caller registered it.
 	Register(ctx context.Context, e *registry.Entry) (*registry.Entry, error)
 	// Delete removes the entry named name; ErrNotFound when there is none,
-	// ErrConflict when another source owns it.
+	// ErrConflict when another source owns it, ErrForbidden when another
+	// caller registered it.
 	Delete(ctx context.Context, name string) error
 }
 

@@ -1,4 +1,4 @@
-package compat
+package a2aregistry
 
 import (
 	"sync"

@@ -1,4 +1,4 @@
-package compat
+package a2aregistry
 
 import (
 	"bytes"
@@ -25,8 +25,9 @@ const (
 type rpcMethod struct {
 	// params are the parameter names, in the order of positional params.
 	params []string
-	// write methods need an authenticated caller.
-	write bool
+	// read and write methods need a caller Access allows to read or to
+	// write.
+	read, write bool
 	// call runs the method with params, an object holding only known names.
 	call func(ctx context.Context, s *Service, params json.RawMessage) (any, error)
 }
@@ -34,8 +35,8 @@ type rpcMethod struct {
 // rpcMethods are the methods the Dispatcher serves, by name.
 var rpcMethods = map[string]rpcMethod{
 	MethodRegisterAgent: {params: []string{"agent_card"}, write: true, call: callRegister},
-	MethodGetAgent:      {params: []string{"agent_id"}, call: callGet},
-	MethodListAgents: {call: func(ctx context.Context, s *Service, _ json.RawMessage) (any, error) {
+	MethodGetAgent:      {params: []string{"agent_id"}, read: true, call: callGet},
+	MethodListAgents: {read: true, call: func(ctx context.Context, s *Service, _ json.RawMessage) (any, error) {
 		resp, err := s.List(ctx)
 		if err != nil {
 			return nil, err
@@ -44,7 +45,7 @@ var rpcMethods = map[string]rpcMethod{
 		return resp, nil
 	}},
 	MethodUnregisterAgent: {params: []string{"agent_id"}, write: true, call: callUnregister},
-	MethodSearchAgents:    {params: []string{"query", "skills", "max_results"}, call: callSearch},
+	MethodSearchAgents:    {params: []string{"query", "skills", "max_results"}, read: true, call: callSearch},
 	MethodHealthCheck: {call: func(ctx context.Context, s *Service, _ json.RawMessage) (any, error) {
 		resp, err := s.Health(ctx)
 		if err != nil {
@@ -189,6 +190,11 @@ func decodeParams(params json.RawMessage, dst any) error {
 	}
 	return nil
 }
+
+// DescribeDecodeError describes an encoding/json decoding error of a
+// request body or of params, naming the field of a type error ("skills
+// must be an array, not string").
+func DescribeDecodeError(err error) string { return paramTypeError(err) }
 
 // paramTypeError describes a decoding error of params by the param's name.
 func paramTypeError(err error) string {

@@ -1,4 +1,4 @@
-package compat
+package a2aregistry
 
 import (
 	"bytes"
@@ -20,6 +20,9 @@ const (
 	CodeConflict        = -32002 // the agent is owned by another source (a registry file)
 	CodeUnauthenticated = -32003 // a write without a valid bearer token
 	CodeUnavailable     = -32004 // the registry cannot answer now; retry
+	// CodePermissionDenied: a token without the scope the call needs, or a
+	// change of an agent another token registered.
+	CodePermissionDenied = -32005
 )
 
 // DefaultMaxBatch bounds the calls of one JSON-RPC batch.
@@ -42,19 +45,44 @@ func NewDispatcher(svc *Service, m *Metrics) *Dispatcher {
 	return &Dispatcher{svc: svc, metrics: m, maxBatch: DefaultMaxBatch}
 }
 
+// Access is what the caller of a JSON-RPC request may do, as its transport
+// authenticated it: per kind of method, nil when allowed, else the error
+// its calls fail with (an *Error of KindUnauthenticated or
+// KindPermissionDenied; its message is prefixed with the method). The
+// zero value allows every method. health_check and list_methods are always
+// allowed.
+type Access struct {
+	// Read is the error of get_agent, list_agents and search_agents.
+	Read error
+	// Write is the error of register_agent and unregister_agent.
+	Write error
+}
+
+// of returns the error of a call of m, nil when access allows it.
+func (a Access) of(m rpcMethod) error {
+	switch {
+	case m.write:
+		return a.Write
+	case m.read:
+		return a.Read
+	}
+	return nil
+}
+
 // Serve answers body, a request object or a batch (an array of them), and
 // returns the response to send: an object, an array in the order of the
 // calls, or nil when there is nothing to answer because every call was a
-// notification (no "id"). mayWrite tells whether the caller is authenticated
-// for register_agent and unregister_agent. Calls of a batch run in order.
-func (d *Dispatcher) Serve(ctx context.Context, body []byte, mayWrite bool) []byte {
+// notification (no "id"). access says which methods the caller may call;
+// the caller's identity, for the Registry, travels in ctx. Calls of a batch
+// run in order.
+func (d *Dispatcher) Serve(ctx context.Context, body []byte, access Access) []byte {
 	body = bytes.TrimSpace(body)
 	if !json.Valid(body) {
 		d.observe(MethodUnknown, CodeParseError)
 		return appendError(nil, nil, &rpcError{code: CodeParseError, message: "Parse error: the body is not valid JSON"})
 	}
 	if body[0] != '[' {
-		return d.call(ctx, nil, body, mayWrite)
+		return d.call(ctx, nil, body, access)
 	}
 	var calls []json.RawMessage
 	if err := json.Unmarshal(body, &calls); err != nil || len(calls) == 0 || len(calls) > d.maxBatch {
@@ -69,7 +97,7 @@ func (d *Dispatcher) Serve(ctx context.Context, body []byte, mayWrite bool) []by
 		if answered > 0 {
 			out = append(out, ',')
 		}
-		if next := d.call(ctx, out, raw, mayWrite); len(next) > len(out) {
+		if next := d.call(ctx, out, raw, access); len(next) > len(out) {
 			out = next
 			answered++
 		} else {
@@ -91,7 +119,7 @@ type request struct {
 
 // call runs one request object and appends its response to out; it
 // appends nothing for a notification.
-func (d *Dispatcher) call(ctx context.Context, out []byte, raw json.RawMessage, mayWrite bool) []byte {
+func (d *Dispatcher) call(ctx context.Context, out []byte, raw json.RawMessage, access Access) []byte {
 	req, rerr := parseRequest(raw)
 	if rerr != nil {
 		d.observe(MethodUnknown, rerr.code)
@@ -108,8 +136,9 @@ func (d *Dispatcher) call(ctx context.Context, out []byte, raw json.RawMessage, 
 	}
 	var result any
 	var err error
-	if m.write && !mayWrite {
-		err = newError(KindUnauthenticated, req.method+" needs Authorization: Bearer <token>")
+	if denied := access.of(m); denied != nil {
+		ce := asError(denied, FormCamel)
+		err = &Error{Kind: ce.Kind, Message: req.method + ": " + ce.Message, Err: ce.Err}
 	} else if params, perr := namedParams(req.params, m.params); perr != nil {
 		err = perr
 	} else {
@@ -131,9 +160,7 @@ func (d *Dispatcher) call(ctx context.Context, out []byte, raw json.RawMessage, 
 }
 
 func (d *Dispatcher) observe(method string, code int) {
-	if d.metrics != nil {
-		d.metrics.observe(apiJSONRPC, method, code)
-	}
+	d.metrics.Observe(APIJSONRPC, method, code)
 }
 
 // parseRequest parses a request object. On error, the request returned has
@@ -186,6 +213,14 @@ func invalidRequest(reason string) *rpcError {
 	return &rpcError{code: CodeInvalidRequest, message: "Invalid Request: " + reason}
 }
 
+// InvalidRequestResponse returns a JSON-RPC response with id null and error
+// -32600 "Invalid Request: <reason>", for a transport to answer a request
+// it refuses before the Dispatcher sees it (a body too large or not JSON, a
+// method other than POST).
+func InvalidRequestResponse(reason string) []byte {
+	return appendError(nil, nil, invalidRequest(reason))
+}
+
 // toRPCError maps a compat error to its JSON-RPC error.
 func toRPCError(e *Error) *rpcError {
 	code := CodeInternalError
@@ -198,6 +233,8 @@ func toRPCError(e *Error) *rpcError {
 		code = CodeConflict
 	case KindUnauthenticated:
 		code = CodeUnauthenticated
+	case KindPermissionDenied:
+		code = CodePermissionDenied
 	case KindUnavailable:
 		code = CodeUnavailable
 	}

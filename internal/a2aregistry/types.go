@@ -1,4 +1,4 @@
-package compat
+package a2aregistry
 
 import (
 	"encoding/json"
@@ -111,6 +111,9 @@ func (r *AgentsResponse) AppendJSON(b []byte) []byte {
 	}
 	return append(b, '}')
 }
+
+// JSON returns r's JSON, as AppendJSON, in a new buffer sized to hold it.
+func (r *AgentsResponse) JSON() []byte { return r.AppendJSON(make([]byte, 0, r.sizeHint())) }
 
 // sizeHint returns about the length of r's JSON, at least that of its cards
 // plus the fixed keys, so that a buffer of that capacity rarely grows.

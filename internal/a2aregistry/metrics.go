@@ -1,4 +1,4 @@
-package compat
+package a2aregistry
 
 import (
 	"fmt"
@@ -7,23 +7,23 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// The api label values.
+// The api label values: which surface a request came in on.
 const (
-	apiREST    = "rest"
-	apiJSONRPC = "jsonrpc"
+	APIREST    = "rest"
+	APIJSONRPC = "jsonrpc"
 )
 
 // REST operation names, the method label of REST requests.
 const (
-	opRegister   = "register"
-	opGet        = "get"
-	opList       = "list"
-	opUnregister = "unregister"
-	opSearch     = "search"
-	opHealth     = "health"
+	OpRegister   = "register"
+	OpGet        = "get"
+	OpList       = "list"
+	OpUnregister = "unregister"
+	OpSearch     = "search"
+	OpHealth     = "health"
 )
 
-var restOps = []string{opRegister, opGet, opList, opUnregister, opSearch, opHealth}
+var restOps = []string{OpRegister, OpGet, OpList, OpUnregister, OpSearch, OpHealth}
 
 // Metrics are the compat API's Prometheus metrics, shared by its REST and
 // JSON-RPC surfaces. Label values are bounded: api is "rest" or "jsonrpc";
@@ -53,10 +53,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		counters: make(map[[2]string]prometheus.Counter),
 	}
 	for _, op := range append(restOps, MethodUnknown) {
-		m.counters[[2]string{apiREST, op}] = m.requests.WithLabelValues(apiREST, op)
+		m.counters[[2]string{APIREST, op}] = m.requests.WithLabelValues(APIREST, op)
 	}
 	for _, method := range append(MethodNames(), MethodUnknown) {
-		m.counters[[2]string{apiJSONRPC, method}] = m.requests.WithLabelValues(apiJSONRPC, method)
+		m.counters[[2]string{APIJSONRPC, method}] = m.requests.WithLabelValues(APIJSONRPC, method)
 	}
 	if reg == nil {
 		return m, nil
@@ -69,10 +69,15 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// observe counts a request of api and method answered with code: 0 for a
-// JSON-RPC success, else a JSON-RPC error code or an HTTP status (an error
-// when >= 400).
-func (m *Metrics) observe(api, method string, code int) {
+// Observe counts a request of api (APIREST or APIJSONRPC) and method (a
+// REST operation, a JSON-RPC method name or MethodUnknown; anything else
+// counts as MethodUnknown) answered with code: 0 for a JSON-RPC success,
+// else a JSON-RPC error code or an HTTP status (an error when >= 400). A
+// nil *Metrics counts nothing.
+func (m *Metrics) Observe(api, method string, code int) {
+	if m == nil {
+		return
+	}
 	c, ok := m.counters[[2]string{api, method}]
 	if !ok {
 		method = MethodUnknown
