@@ -1,17 +1,22 @@
 package sidecar
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/sidecard/sidecard/internal/strictyaml"
 	"github.com/sidecard/sidecard/registry"
 	"github.com/sidecard/sidecard/sidecar/proxy"
+	"github.com/sidecard/sidecard/sidecar/register"
 )
 
 // Defaults of Config.
@@ -48,6 +53,22 @@ type Config struct {
 	// Proxy tunes the A2A proxy under /a2a/ (load balancing, timeouts,
 	// retries, outlier ejection, limits); see proxy.Options.
 	Proxy proxy.Options `yaml:"proxy"`
+	// Overrides pin agents to local endpoints, by name: the proxy sends
+	// /a2a/{name} to these endpoints instead of the registry entry's (the
+	// card and GET /v1/agents/{name} stay the registry's; GET /v1/status
+	// lists the overrides). A name need not be registered yet.
+	Overrides map[string]OverrideConfig `yaml:"overrides"`
+	// Register tunes registration through the sidecar (PUT
+	// /v1/agents/{name} here): lease TTL and health checks; see
+	// register.Options.
+	Register register.Options `yaml:"register"`
+}
+
+// OverrideConfig is the override of one name.
+type OverrideConfig struct {
+	// Endpoints are absolute http(s) URLs with an optional weight, as in
+	// registry entries ({url: ..., weight: 1}); at least one.
+	Endpoints []registry.Endpoint `yaml:"endpoints"`
 }
 
 // NodeConfig identifies the sidecar.
@@ -63,6 +84,14 @@ type NodeConfig struct {
 type ControlPlaneConfig struct {
 	// Addresses are xDS gRPC host:port addresses, tried in turn.
 	Addresses []string `yaml:"addresses"`
+	// HTTPAddresses are the control planes' HTTP API addresses (host:port
+	// or http(s)://host:port) that writes of co-located agents are
+	// forwarded to; empty means the hosts of Addresses on port 18080.
+	HTTPAddresses []string `yaml:"http_addresses"`
+	// TokenFile holds the bearer token of those writes (the first word of
+	// its first line that is not a comment); "" sends none. A relative
+	// path is taken relative to the config file's directory.
+	TokenFile string `yaml:"token_file"`
 }
 
 // SubscribeConfig selects entries.
@@ -89,11 +118,64 @@ func DefaultConfig() Config {
 		LogFormat:    DefaultLogFormat,
 		Cache:        CacheConfig{MaxCostBytes: DefaultCacheMaxCost},
 		Proxy:        proxy.DefaultOptions(),
+		Register:     register.DefaultOptions(),
 	}
 }
 
-// Validate reports every problem of c, each naming its key. It does no I/O
-// and does not modify c.
+// RestartKeys are the keys a reload does not apply: a change to one of them
+// is reported (GET /v1/status config.restart_required, and the log) and
+// takes effect on a restart. Every other key takes effect on a reload,
+// log_level too when the sidecar was given a LevelVar. The result is the
+// caller's.
+func RestartKeys() []string {
+	keys := make([]string, len(restartKeys))
+	for i, k := range restartKeys {
+		keys[i] = k.key
+	}
+	return keys
+}
+
+// restartKeys are the keys a reload does not apply, and how to read them.
+var restartKeys = []struct {
+	key   string
+	value func(Config) string
+}{
+	{"node.id", func(c Config) string { return c.Node.ID }},
+	{"addr", func(c Config) string { return c.Addr }},
+	{"data_dir", func(c Config) string { return c.DataDir }},
+	{"log_format", func(c Config) string { return c.LogFormat }},
+	{"controlplane.http_addresses", func(c Config) string { return strings.Join(c.ControlPlane.HTTPAddresses, ",") }},
+	{"controlplane.token_file", func(c Config) string { return c.ControlPlane.TokenFile }},
+	{"register", func(c Config) string { return fmt.Sprint(c.Register) }},
+}
+
+// restartRequired returns the keys that need a restart whose value in next
+// differs from the running one; hotLevel says whether log_level changes at
+// run time. The result is never nil.
+func restartRequired(running, next Config, hotLevel bool) []string {
+	keys := []string{}
+	for _, k := range restartKeys {
+		if k.value(running) != k.value(next) {
+			keys = append(keys, k.key)
+		}
+	}
+	if !hotLevel && running.LogLevel != next.LogLevel {
+		keys = append(keys, "log_level")
+	}
+	return keys
+}
+
+// overridePins returns the overrides as proxy.NewOverrides takes them.
+func (c Config) overridePins() map[string][]registry.Endpoint {
+	pins := make(map[string][]registry.Endpoint, len(c.Overrides))
+	for name, o := range c.Overrides {
+		pins[name] = o.Endpoints
+	}
+	return pins
+}
+
+// Validate reports every problem of c, each naming its key ("key: problem",
+// one error per problem, joined). It does no I/O and does not modify c.
 func (c Config) Validate() error {
 	var errs []error
 	check := func(key string, err error) {
@@ -111,6 +193,9 @@ func (c Config) Validate() error {
 	for i, a := range c.ControlPlane.Addresses {
 		check("controlplane.addresses["+strconv.Itoa(i)+"]", validAddr(a, false))
 	}
+	for i, a := range c.ControlPlane.HTTPAddresses {
+		check("controlplane.http_addresses["+strconv.Itoa(i)+"]", register.ValidateHTTPAddress(a))
+	}
 	check("subscribe.selector", validLabels(c.Subscribe.Selector))
 	check("addr", validAddr(c.Addr, true))
 	if c.DataDir == "" {
@@ -123,6 +208,14 @@ func (c Config) Validate() error {
 	}
 	for _, err := range unjoin(c.Proxy.Validate()) {
 		errs = append(errs, fmt.Errorf("proxy.%w", err))
+	}
+	for _, err := range unjoin(c.Register.Validate()) {
+		errs = append(errs, fmt.Errorf("register.%w", err))
+	}
+	if _, err := proxy.NewOverrides(c.overridePins()); err != nil {
+		for _, err := range unjoin(err) {
+			errs = append(errs, fmt.Errorf("overrides.%w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -167,26 +260,104 @@ func oneOf(v string, allowed ...string) error {
 }
 
 // LoadConfig reads the YAML file at path onto DefaultConfig and validates
-// the result. The file is strict: unknown keys, wrong types and extra
-// documents are errors naming file and line. A relative data_dir is taken
-// relative to the file's directory.
+// the result. The file is strict: an empty file (no byte but white space,
+// as seen in the middle of an in-place save) is an error; unknown keys,
+// wrong types and extra documents are errors naming file and line; so are invalid values, one
+// line per problem ("path:line: key: problem"; without the line when the
+// key is not in the file). A relative data_dir is taken relative to the
+// file's directory.
 //
 // node.id may be left out of the file; the caller fills it in before
 // validating, so LoadConfig validates everything else.
 func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("sidecar config: read %s: %w", path, err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		// Most likely read between the truncation and the write of an
+		// in-place save: refused, the write's own event follows.
+		return Config{}, fmt.Errorf("sidecar config: %s: the file is empty (write at least a comment to run on the defaults)", path)
+	}
 	cfg := DefaultConfig()
-	if err := strictyaml.DecodeFile(path, &cfg); err != nil {
+	if err := strictyaml.Decode(path, data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("sidecar config: %w", err)
 	}
 	if cfg.DataDir != "" && !filepath.IsAbs(cfg.DataDir) {
 		cfg.DataDir = filepath.Join(filepath.Dir(path), cfg.DataDir)
+	}
+	if tf := cfg.ControlPlane.TokenFile; tf != "" && !filepath.IsAbs(tf) {
+		cfg.ControlPlane.TokenFile = filepath.Join(filepath.Dir(path), tf)
 	}
 	probe := cfg
 	if probe.Node.ID == "" {
 		probe.Node.ID = "unset"
 	}
 	if err := probe.Validate(); err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
+		return Config{}, fmt.Errorf("sidecar config: %w", locate(path, data, err))
 	}
 	return cfg, nil
+}
+
+// locate prefixes each problem of err, a Validate error, with path and the
+// line of its key in data: "path:line: key: problem", or "path: key:
+// problem" when the key is not in data.
+func locate(path string, data []byte, err error) error {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	var out []error
+	for _, p := range unjoin(err) {
+		key, _, _ := strings.Cut(p.Error(), ": ")
+		if line := keyLine(&root, key); line > 0 {
+			out = append(out, fmt.Errorf("%s:%d: %w", path, line, p))
+		} else {
+			out = append(out, fmt.Errorf("%s: %w", path, p))
+		}
+	}
+	return errors.Join(out...)
+}
+
+// keyLine returns the line of key (dotted, with [i] indexes:
+// "proxy.outlier.base_ejection", "controlplane.addresses[1]") in the YAML
+// document n, or of its deepest ancestor there; 0 when not even its first
+// part is. Map keys may contain dots (override names do): the longest key
+// that prefixes the rest of the path wins.
+func keyLine(n *yaml.Node, key string) int {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	line, rest := 0, key
+	for rest != "" {
+		var next *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			best := -1
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i].Value
+				if (rest == k || strings.HasPrefix(rest, k+".") || strings.HasPrefix(rest, k+"[")) &&
+					(best < 0 || len(k) > len(n.Content[best].Value)) {
+					best = i
+				}
+			}
+			if best < 0 {
+				return line
+			}
+			line, next = n.Content[best].Line, n.Content[best+1]
+			rest = strings.TrimPrefix(strings.TrimPrefix(rest, n.Content[best].Value), ".")
+		case yaml.SequenceNode:
+			idx, after, ok := strings.Cut(strings.TrimPrefix(rest, "["), "]")
+			i, err := strconv.Atoi(idx)
+			if !ok || !strings.HasPrefix(rest, "[") || err != nil || i < 0 || i >= len(n.Content) {
+				return line
+			}
+			line, next = n.Content[i].Line, n.Content[i]
+			rest = strings.TrimPrefix(after, ".")
+		default:
+			return line
+		}
+		n = next
+	}
+	return line
 }

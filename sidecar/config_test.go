@@ -3,10 +3,15 @@ package sidecar
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/sidecard/sidecard/registry"
 	"github.com/sidecard/sidecard/sidecar/proxy"
 )
 
@@ -64,6 +69,84 @@ func TestLoadConfigValues(t *testing.T) {
 	if cfg.Proxy != want {
 		t.Errorf("proxy = %+v, want %+v", cfg.Proxy, want)
 	}
+	wantOverrides := map[string]OverrideConfig{
+		"weather":     {Endpoints: []registry.Endpoint{{URL: "http://127.0.0.1:9101", Weight: 2}, {URL: "http://127.0.0.1:9102"}}},
+		"local.agent": {Endpoints: []registry.Endpoint{{URL: "https://127.0.0.1:9443/rpc"}}},
+	}
+	if !reflect.DeepEqual(cfg.Overrides, wantOverrides) {
+		t.Errorf("overrides = %+v, want %+v", cfg.Overrides, wantOverrides)
+	}
+}
+
+// Every problem of a file is reported on a line of its own, with the line
+// of its key.
+func TestLoadConfigErrorLines(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string
+	}{
+		{"bad-selector.bad.yaml", []string{":2: subscribe.selector:"}},
+		{"bad-override.bad.yaml", []string{":6: overrides.weather.endpoints[1].url:"}},
+		{"bad-override-key.bad.yaml", []string{":3: field wieght not found"}},
+		{"bad-proxy.bad.yaml", nil},
+		{"unknown-key.bad.yaml", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata/config", tt.file)
+			_, err := LoadConfig(path)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !regexp.MustCompile(`^(sidecar config: )?` + regexp.QuoteMeta(path) + `:(\d+:)? `).MatchString(line) {
+					t.Errorf("line %q does not start with the file (and line)", line)
+				}
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), path+w) {
+					t.Errorf("error %q does not contain %q", err, path+w)
+				}
+			}
+		})
+	}
+}
+
+func TestKeyLine(t *testing.T) {
+	const doc = `node:
+  id: a
+  labels: {zone: eu}
+controlplane:
+  addresses:
+    - h:1
+    - h:2
+overrides:
+  weather.eu:
+    endpoints: [{url: x}]
+proxy: {outlier: {base_ejection: 1s}}
+`
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(doc), &root); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		key  string
+		want int
+	}{
+		{"node.id", 2},
+		{"node.labels", 3},
+		{"controlplane.addresses[1]", 7},
+		{"controlplane.addresses[5]", 5},
+		{"overrides.weather.eu.endpoints[0].url", 10},
+		{"proxy.outlier.base_ejection", 11},
+		{"proxy.lb_policy", 11},
+		{"cache.max_cost_bytes", 0},
+	}
+	for _, tt := range tests {
+		if got := keyLine(&root, tt.key); got != tt.want {
+			t.Errorf("keyLine(%q) = %d, want %d", tt.key, got, tt.want)
+		}
+	}
 }
 
 func TestLoadConfigProxyDefaults(t *testing.T) {
@@ -101,6 +184,15 @@ func TestConfigValidate(t *testing.T) {
 		{name: "bad lb policy", mutate: func(c *Config) { c.Proxy.LBPolicy = "random" }, wantKey: "proxy.lb_policy"},
 		{name: "bad ejection percent", mutate: func(c *Config) { c.Proxy.Outlier.MaxEjectionPercent = 101 }, wantKey: "proxy.outlier.max_ejection_percent"},
 		{name: "bad advertise addr", mutate: func(c *Config) { c.Proxy.AdvertiseAddr = "10.0.0.1" }, wantKey: "proxy.advertise_addr"},
+		{name: "override without endpoints", mutate: func(c *Config) {
+			c.Overrides = map[string]OverrideConfig{"x": {}}
+		}, wantKey: "overrides.x.endpoints"},
+		{name: "override of a bad name", mutate: func(c *Config) {
+			c.Overrides = map[string]OverrideConfig{"X Y": {Endpoints: []registry.Endpoint{{URL: "http://h"}}}}
+		}, wantKey: "overrides.X Y"},
+		{name: "override url", mutate: func(c *Config) {
+			c.Overrides = map[string]OverrideConfig{"x": {Endpoints: []registry.Endpoint{{URL: "h:1"}}}}
+		}, wantKey: "overrides.x.endpoints[0].url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,9 @@
 // from a control plane over delta xDS, answers lookups from co-located agents
 // from memory, and keeps answering when the control plane is down.
 //
-// This package holds the sidecar's config and the composition of its parts;
-// each lives in its own sub-package: xdsclient (the delta ADS stream) and
-// lookup (the fasthttp API). The replica itself is package cache.
+// This package holds the sidecar's config, the composition of its parts
+// and the reload of its config file (a watched file whose edits are put in
+// effect as a transaction: reload.go); each part lives in its own
+// sub-package: xdsclient (the delta ADS stream), lookup (the fasthttp API)
+// and proxy (the A2A edge proxy). The replica itself is package cache.
 package sidecar

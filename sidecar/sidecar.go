@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,23 +22,46 @@ import (
 	"github.com/sidecard/sidecard/sidecar/lookup"
 	"github.com/sidecard/sidecard/sidecar/proxy"
 	"github.com/sidecard/sidecard/sidecar/xdsclient"
+	"github.com/sidecard/sidecard/watch"
 )
 
 // ReplicaFile is the name of the replica snapshot inside the data directory.
 const ReplicaFile = "replica.json"
 
-// Deps are what the caller (cmd) owns and hands in.
+// Deps are what the caller (cmd) owns and hands in. Every field may be
+// zero.
 type Deps struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LogLevel is the level of Logger's handler: the sidecar sets it to
+	// log_level, at start and on every reload. nil: a change of log_level
+	// needs a restart.
+	LogLevel *slog.LevelVar
+	// ConfigPath is the config file the configuration was read from; ""
+	// when there is none. It is shown in GET /v1/status and, with
+	// LoadConfig, watched.
+	ConfigPath string
+	// LoadConfig turns reloading on: it is called whenever ConfigPath may
+	// have changed (edited in place, renamed over, deleted and created
+	// again, or swapped ConfigMap-style), and returns the configuration to
+	// run with: the file read strictly with the command line's flags
+	// applied over it, so that flags keep winning, and node.id filled in.
+	// The sidecar validates it. nil: no reloads (and no sidecard_config_*
+	// metrics; they carry component="sidecar", so Registerer must not add
+	// a component label then).
+	LoadConfig func() (Config, error)
 }
 
 // Sidecar is a running sidecar. Build it with New, then Run it.
+//
+// Its configuration can change while it runs: with Deps.LoadConfig, edits
+// of the config file are put in effect as a transaction (see reload.go);
+// the keys of RestartKeys keep their starting value until a restart.
 type Sidecar struct {
-	cfg       Config
+	cfg       Config // the configuration it started with
 	log       *slog.Logger
 	now       func() time.Time
 	replica   *cache.Replica
@@ -45,13 +69,14 @@ type Sidecar struct {
 	client    *xdsclient.Client
 	lookup    *lookup.Handler
 	proxy     *proxy.Proxy
+	agents    *agents // registration through the sidecar, compat API
 	server    *fasthttp.Server
 	ln        net.Listener
+	reload    *reloader
 	// warm is true when the replica was restored from disk at start, so
 	// the sidecar is ready before any control plane answers.
-	warm     bool
-	loadedAt time.Time
-	synced   atomic.Bool // a control plane's response has been applied
+	warm   bool
+	synced atomic.Bool // a control plane's response has been applied
 }
 
 // New restores the replica from the data directory when a snapshot is
@@ -61,13 +86,16 @@ func New(cfg Config, deps Deps) (*Sidecar, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("sidecar config: %w", err)
 	}
+	if deps.LoadConfig != nil && deps.ConfigPath == "" {
+		return nil, errors.New("sidecar: Deps.LoadConfig needs Deps.ConfigPath, the file to watch")
+	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	s := &Sidecar{cfg: cfg, log: deps.Logger, now: deps.Now, loadedAt: deps.Now()}
+	s := &Sidecar{cfg: cfg, log: deps.Logger, now: deps.Now}
 	if err := s.build(deps); err != nil {
 		if s.ln != nil {
 			s.ln.Close()
@@ -104,20 +132,67 @@ func (s *Sidecar) build(deps Deps) error {
 	}); err != nil {
 		return fmt.Errorf("build proxy: %w", err)
 	}
+	if s.agents, err = buildAgents(s.cfg, s.replica, s.Ready, deps); err != nil {
+		return err
+	}
 	if s.lookup, err = lookup.New(lookup.Options{
 		Source: s.replica, Status: s, Ready: s.Ready, Stale: s.stale,
 		Gatherer: deps.Gatherer, Registerer: deps.Registerer,
 		CacheMaxCostBytes: s.cfg.Cache.MaxCostBytes,
-		Mounts:            []lookup.Mount{{Prefix: proxy.Prefix, Route: "a2a", Handler: s.proxy.Serve}},
+		Mounts:            []lookup.Mount{{Prefix: proxy.Prefix, Route: "a2a", Handler: s.proxy.Serve}, s.agents.mount()},
+		EntryWrite:        s.agents.registrar.Serve,
 	}); err != nil {
 		return fmt.Errorf("build lookup API: %w", err)
 	}
 	s.server = lookup.NewServer(s.lookup, lookup.ServerOptions{Logger: s.log})
 	// The proxy sets the body limit and write timeout of /a2a/ requests.
 	s.server.HeaderReceived = s.proxy.RequestConfig
+	s.agents.hook(s.server)
+	if err := s.buildReload(deps); err != nil {
+		return err
+	}
 	if s.ln, err = net.Listen("tcp", s.cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
+	return nil
+}
+
+// buildReload builds the reloader, which holds the configuration in
+// effect, and puts in effect what the constructors did not take (the
+// overrides, the log level). Reloading is on when deps.LoadConfig is set.
+func (s *Sidecar) buildReload(deps Deps) error {
+	initial, err := buildCandidate(s.cfg)
+	if err != nil {
+		return err
+	}
+	r := &reloader{
+		path: deps.ConfigPath, load: deps.LoadConfig, level: deps.LogLevel,
+		proxy: s.proxy, client: s.client, lookup: s.lookup,
+		log: s.log, now: s.now, started: s.cfg,
+	}
+	if r.path != "" {
+		if r.path, err = filepath.Abs(r.path); err != nil {
+			return fmt.Errorf("config file %q: %w", deps.ConfigPath, err)
+		}
+	}
+	reg := deps.Registerer
+	if r.load == nil {
+		reg = nil // no reloads: no reload metrics
+	}
+	if r.metrics, err = newReloadMetrics(reg); err != nil {
+		return err
+	}
+	if r.load != nil {
+		var wreg prometheus.Registerer
+		if reg != nil {
+			wreg = prometheus.WrapRegistererWith(prometheus.Labels{"watch": "config"}, reg)
+		}
+		if r.watcher, err = watch.New([]string{r.path}, watch.Options{Logger: s.log, Registerer: wreg}); err != nil {
+			return fmt.Errorf("watch the config file: %w", err)
+		}
+	}
+	r.start(initial)
+	s.reload = r
 	return nil
 }
 
@@ -171,6 +246,7 @@ func (s *Sidecar) stale() (bool, int64) {
 func (s *Sidecar) Status() lookup.Status {
 	snap := s.replica.Load()
 	cs := s.client.Status()
+	cfg := s.reload.state.Load()
 	st := lookup.Status{
 		NodeID:       s.cfg.Node.ID,
 		Connected:    cs.Connected,
@@ -178,9 +254,19 @@ func (s *Sidecar) Status() lookup.Status {
 		Revision:     syncedRevision(snap),
 		Agents:       snap.Len(),
 		LastUpdate:   snap.UpdatedAt(),
-		Config:       lookup.ConfigStatus{Generation: 1, LoadedAt: s.loadedAt},
+		Config:       cfg.status,
+	}
+	st.Config.RestartRequired = slices.Clone(cfg.status.RestartRequired)
+	if len(cfg.overrides) > 0 {
+		st.Overrides = make([]lookup.Override, len(cfg.overrides))
+		for i, o := range cfg.overrides {
+			_, o.Registered = snap.Index().Get(o.Name)
+			o.Endpoints = slices.Clone(o.Endpoints)
+			st.Overrides[i] = o
+		}
 	}
 	_, st.StaleSeconds = s.stale()
+	st.Registrations = s.agents.registrar.Registrations()
 	return st
 }
 
@@ -204,6 +290,10 @@ func (s *Sidecar) Run(ctx context.Context) error {
 	wg.Go(func() { fail(s.client.Run(ctx)) })
 	wg.Go(func() { fail(s.persister.Run(ctx)) })
 	wg.Go(func() { fail(s.proxy.Run(ctx)) })
+	wg.Go(func() { fail(s.agents.run(ctx)) })
+	if s.reload.watcher != nil {
+		wg.Go(func() { fail(s.reload.Run(ctx)) })
+	}
 	wg.Go(func() {
 		if err := s.server.Serve(s.ln); err != nil {
 			fail(fmt.Errorf("serve HTTP: %w", err))
@@ -224,12 +314,14 @@ func (s *Sidecar) Run(ctx context.Context) error {
 
 // SetSelector changes the label selector of the live subscription: the
 // control plane sends the entries that now match and removes those that no
-// longer do. Safe for concurrent use.
+// longer do. A later config reload that changes something puts the
+// file's selector back. Safe for concurrent use.
 func (s *Sidecar) SetSelector(sel map[string]string) { s.client.SetSelector(sel) }
 
 // SetProxyOptions puts new proxy options in effect for the requests that
-// start from then on; invalid options change nothing. Safe for concurrent
-// use.
+// start from then on; invalid options change nothing. A later config
+// reload that changes something puts the file's options back. Safe for
+// concurrent use.
 func (s *Sidecar) SetProxyOptions(o proxy.Options) error { return s.proxy.SetOptions(o) }
 
 // syncedRevision is the control-plane revision the replica is in sync with:

@@ -71,6 +71,7 @@ func runDev(ctx context.Context, cmd *cobra.Command, cpCfg controlplane.Config, 
 		return err
 	}
 	scCfg.ControlPlane.Addresses = []string{cp.XDSAddr()}
+	scCfg.ControlPlane.HTTPAddresses = []string{cp.HTTPAddr()}
 	sc, err := sidecar.New(scCfg, sidecar.Deps{
 		Logger: log.With("component", "sidecar"), Registerer: component("sidecar"), Gatherer: reg,
 	})

@@ -23,12 +23,16 @@ func newSidecarCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, _, err := newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+			log, level, err := newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 			if err != nil {
 				return err
 			}
 			reg := newMetricsRegistry()
-			sc, err := sidecar.New(cfg, sidecar.Deps{Logger: log, Registerer: reg, Gatherer: reg})
+			deps := sidecar.Deps{Logger: log, Registerer: reg, Gatherer: reg, LogLevel: level, ConfigPath: configPath}
+			if configPath != "" {
+				deps.LoadConfig = sidecarLoader(configPath, cmd, o)
+			}
+			sc, err := sidecar.New(cfg, deps)
 			if err != nil {
 				return err
 			}
@@ -38,7 +42,7 @@ func newSidecarCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&configPath, "config", "", "sidecar config file (YAML)")
+	f.StringVar(&configPath, "config", "", "sidecar config file (YAML); watched and reloaded on change")
 	f.StringSliceVar(&o.controlPlanes, "controlplane", nil, "control-plane xDS addresses, comma-separated (config: controlplane.addresses)")
 	f.StringVar(&o.addr, "addr", "", "lookup API listen address (config: addr)")
 	f.StringVar(&o.nodeID, "node-id", "", "node id, default the host name (config: node.id)")
@@ -53,6 +57,13 @@ type sidecarFlags struct {
 	controlPlanes                   []string
 	addr, nodeID, dataDir, logLevel string
 	selector                        map[string]string
+}
+
+// sidecarLoader returns the function a config reload calls: the config
+// file read again, with the flags given on the command line applied over
+// it, so that they keep winning.
+func sidecarLoader(path string, cmd *cobra.Command, o sidecarFlags) func() (sidecar.Config, error) {
+	return func() (sidecar.Config, error) { return loadSidecarConfig(path, cmd, o) }
 }
 
 // loadSidecarConfig reads the config file (or the defaults), lets every flag

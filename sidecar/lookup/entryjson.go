@@ -22,6 +22,8 @@ type entryTail struct {
 	Revision   int64     `json:"revision,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
 	Source     string    `json:"source,omitempty"`
+	// RegisteredBy follows Source, as in registry.Entry.
+	RegisteredBy string `json:"registered_by,omitempty"`
 }
 
 // marshalEntry returns the bytes json.Marshal(e) returns, several times
@@ -33,7 +35,7 @@ func marshalEntry(e *registry.Entry) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render entry %q: %w", e.Name, err)
 	}
-	tail, err := json.Marshal(entryTail{TTLSeconds: e.TTLSeconds, Revision: e.Revision, UpdatedAt: e.UpdatedAt, Source: e.Source})
+	tail, err := json.Marshal(entryTail{TTLSeconds: e.TTLSeconds, Revision: e.Revision, UpdatedAt: e.UpdatedAt, Source: e.Source, RegisteredBy: e.RegisteredBy})
 	if err != nil {
 		return nil, fmt.Errorf("render entry %q: %w", e.Name, err)
 	}

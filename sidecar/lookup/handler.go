@@ -1,6 +1,7 @@
 package lookup
 
 import (
+	"fmt"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,7 @@ type Handler struct {
 	ready       func() bool
 	stale       func() (bool, int64)
 	promHandler fasthttp.RequestHandler // GET /metrics; nil when no Gatherer was given
+	entryWrite  fasthttp.RequestHandler // other methods on /v1/agents/{name}; nil: 405
 
 	router   *router
 	cache    *renderCache
@@ -71,6 +73,7 @@ func New(opts Options) (*Handler, error) {
 		router: newRouter(opts.Mounts),
 		cache:  rc,
 	}
+	h.entryWrite = opts.EntryWrite
 	labels := make([]string, len(h.router.routes))
 	for i, r := range h.router.routes {
 		labels[i] = r.label
@@ -106,6 +109,8 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	switch {
 	case r.mount != nil:
 		r.mount(ctx)
+	case id == routeEntry && h.entryWrite != nil && !ctx.IsGet() && !ctx.IsHead():
+		h.entryWrite(ctx)
 	case id != routeUnknown && !ctx.IsGet() && !ctx.IsHead():
 		ctx.Response.Header.SetCanonical(hdrAllow, allowGet)
 		writeError(ctx, newError(fasthttp.StatusMethodNotAllowed, codeMethodNotAllowed,
@@ -120,6 +125,18 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 // only after every call to Serve has returned (after the server's
 // Shutdown); Serve must not be called afterwards.
 func (h *Handler) Close() { h.cache.close() }
+
+// SetCacheMaxCost bounds the rendered-response cache to n bytes from now
+// on (0 means DefaultCacheMaxCostBytes; negative n is refused). A smaller
+// bound is reached as new renders are admitted (the cache evicts on
+// insertion), not at once. Safe for concurrent use.
+func (h *Handler) SetCacheMaxCost(n int64) error {
+	if n < 0 {
+		return fmt.Errorf("lookup: cache max cost must not be negative, got %d", n)
+	}
+	h.cache.c.UpdateMaxCost(Options{CacheMaxCostBytes: n}.cacheMaxCost())
+	return nil
+}
 
 // setStale sets X-Sidecard-Stale-Seconds while the sidecar has no live
 // stream to a control plane.

@@ -80,3 +80,35 @@ func TestRistrettoMetrics(t *testing.T) {
 		t.Errorf("render cache lookups: %v hits, %v misses; want 1 and 1", hit, miss)
 	}
 }
+
+// SetCacheMaxCost changes the bound of the rendered-response cache, as its
+// max-bytes gauge shows; 0 restores the default and a negative bound is
+// refused.
+func TestSetCacheMaxCost(t *testing.T) {
+	e := newEnv(t, testEntries(t), func(o *Options) { o.CacheMaxCostBytes = 1 << 20 })
+	gauge := func() float64 { return counterValue(t, e.reg, "sidecard_cache_rendered_max_bytes", nil) }
+	if got := gauge(); got != 1<<20 {
+		t.Fatalf("max bytes at start = %v, want %v", got, 1<<20)
+	}
+	steps := []struct {
+		name string
+		n    int64
+		want float64
+		err  bool
+	}{
+		{name: "grow", n: 8 << 20, want: 8 << 20},
+		{name: "shrink", n: 4096, want: 4096},
+		{name: "negative refused", n: -1, want: 4096, err: true},
+		{name: "zero is the default", n: 0, want: DefaultCacheMaxCostBytes},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			if err := e.h.SetCacheMaxCost(s.n); (err != nil) != s.err {
+				t.Fatalf("SetCacheMaxCost(%d) = %v, want error %v", s.n, err, s.err)
+			}
+			if got := gauge(); got != s.want {
+				t.Errorf("max bytes = %v, want %v", got, s.want)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/sidecard/sidecard/cache"
+	"github.com/sidecard/sidecard/registry"
 )
 
 // DefaultCacheMaxCostBytes bounds the rendered-response cache when
@@ -49,25 +50,71 @@ type Status struct {
 	StaleSeconds int64 `json:"stale_seconds"`
 	// Config describes the sidecar's configuration file.
 	Config ConfigStatus `json:"config"`
+	// Overrides are the names pinned to local endpoints by the
+	// configuration, by name; left out when there is none.
+	Overrides []Override `json:"overrides,omitempty"`
+	// Registrations are the agents registered through this sidecar (PUT
+	// /v1/agents/{name} here), by name; empty when there is none.
+	Registrations []Registration `json:"registrations"`
+}
+
+// Registration is an agent registered through this sidecar, which keeps
+// its lease alive while its health check passes.
+type Registration struct {
+	Name string `json:"name"`
+	// Healthy is false once failure_threshold checks in a row failed (the
+	// agent is then deregistered until a check passes).
+	Healthy bool `json:"healthy"`
+	// LastCheck is when the agent was last checked; left out before the
+	// first check.
+	LastCheck time.Time `json:"last_check,omitzero"`
+	// LastError is the last check's error, else the last control-plane
+	// call's; "" when both succeeded.
+	LastError string `json:"last_error"`
+	// ExpiresAt is when the lease ends unless renewed; left out while the
+	// agent is not registered.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
 // ConfigStatus is the "config" object of Status.
 type ConfigStatus struct {
+	// Path is the configuration file, watched for edits; left out when the
+	// sidecar runs on flags alone.
+	Path string `json:"path,omitempty"`
 	// Generation counts successful configuration loads.
 	Generation int64 `json:"generation"`
 	// LoadedAt is when the configuration in effect was loaded.
 	LoadedAt time.Time `json:"loaded_at,omitzero"`
 	// LastError says why the last reload was refused; "" when it was not.
 	LastError string `json:"last_error"`
+	// RestartRequired lists the keys whose value in the file differs from
+	// the running one and that only a restart puts in effect; left out
+	// when there is none.
+	RestartRequired []string `json:"restart_required,omitempty"`
 }
 
-// Mount routes every request whose path starts with Prefix to Handler,
-// whatever its method. Mounts are how routes owned by other packages (the
-// A2A proxy under "/a2a/") join the sidecar's server; the Handler's request
-// metrics count them under the Route label.
+// Override is a name whose proxied requests go to local endpoints instead
+// of its registry entry's (GET /v1/agents/{name} still shows the entry).
+type Override struct {
+	Name      string              `json:"name"`
+	Endpoints []registry.Endpoint `json:"endpoints"`
+	// Registered says whether the name is in the replica.
+	Registered bool `json:"registered"`
+}
+
+// Mount routes every request whose path starts with Prefix, or is one of
+// Paths, to Handler, whatever its method. Mounts are how routes owned by
+// other packages (the A2A proxy under "/a2a/", the A2A Registry compatible
+// API) join the sidecar's server; the Handler's request metrics count them
+// under the Route label.
 type Mount struct {
-	// Prefix starts and ends with "/" and does not overlap a built-in route.
+	// Prefix starts and ends with "/" and does not overlap a built-in
+	// route; "" when the mount has Paths only.
 	Prefix string
+	// Paths are exact paths also routed to Handler ("/agents" beside the
+	// prefix "/agents/"): each starts with "/", does not end with "/", and
+	// is neither a built-in path, under "/v1/agents/", nor another mount's.
+	Paths []string
 	// Route is the value of the "route" metric label; distinct from the
 	// built-in ones and from other mounts.
 	Route string
@@ -98,8 +145,13 @@ type Options struct {
 	// CacheMaxCostBytes bounds the rendered-response cache, in bytes;
 	// 0 means DefaultCacheMaxCostBytes.
 	CacheMaxCostBytes int64
-	// Mounts are extra prefix routes, matched after the built-in ones.
+	// Mounts are extra routes: exact paths matched with the built-in
+	// ones, prefixes after them.
 	Mounts []Mount
+	// EntryWrite serves the methods other than GET and HEAD on
+	// /v1/agents/{name} (registration through the sidecar: PUT, DELETE),
+	// counted under the "entry" route; nil answers them 405.
+	EntryWrite fasthttp.RequestHandler
 }
 
 // Validate reports the first problem with o. It does not modify o.
@@ -115,11 +167,15 @@ func (o Options) Validate() error {
 		return fmt.Errorf("lookup options: CacheMaxCostBytes must not be negative, got %d", o.CacheMaxCostBytes)
 	}
 	seen := map[string]bool{}
+	paths := map[string]bool{}
 	for _, r := range builtinRoutes {
 		seen[r.label] = true
+		if r.path != "" {
+			paths[r.path] = true
+		}
 	}
 	for i, m := range o.Mounts {
-		if err := m.validate(seen); err != nil {
+		if err := m.validate(seen, paths); err != nil {
 			return fmt.Errorf("lookup options: Mounts[%d]: %w", i, err)
 		}
 		seen[m.Route] = true
@@ -127,9 +183,20 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// validate checks m against the built-in routes and the labels in use.
-func (m Mount) validate(labels map[string]bool) error {
+// validate checks m against the built-in routes and the labels and exact
+// paths in use, and adds its paths to paths.
+func (m Mount) validate(labels, paths map[string]bool) error {
+	for _, p := range m.Paths {
+		switch {
+		case len(p) < 2 || !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/"):
+			return fmt.Errorf("path %q must start with / and not end with /", p)
+		case paths[p] || strings.HasPrefix(p, agentsPrefix):
+			return fmt.Errorf("path %q is a built-in route or another mount's", p)
+		}
+		paths[p] = true
+	}
 	switch {
+	case m.Prefix == "" && len(m.Paths) > 0:
 	case len(m.Prefix) < 2 || !strings.HasPrefix(m.Prefix, "/") || !strings.HasSuffix(m.Prefix, "/"):
 		return fmt.Errorf("prefix %q must start and end with / and name something", m.Prefix)
 	case overlapsBuiltin(m.Prefix):

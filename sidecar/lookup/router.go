@@ -64,8 +64,8 @@ var builtinRoutes = [numBuiltinRoutes]route{
 // and safe for concurrent use.
 type router struct {
 	routes []route            // builtinRoutes, then one per mount
-	exact  map[string]routeID // exact built-in paths
-	mounts []routeID          // mount routes, in Options order
+	exact  map[string]routeID // exact paths: built-in, and of mounts
+	mounts []routeID          // mount routes with a prefix, in Options order
 }
 
 // newRouter returns the routing table of the built-in routes and mounts,
@@ -78,7 +78,13 @@ func newRouter(mounts []Mount) *router {
 		}
 	}
 	for _, m := range mounts {
-		rt.mounts = append(rt.mounts, routeID(len(rt.routes)))
+		id := routeID(len(rt.routes))
+		if m.Prefix != "" {
+			rt.mounts = append(rt.mounts, id)
+		}
+		for _, p := range m.Paths {
+			rt.exact[p] = id
+		}
 		rt.routes = append(rt.routes, route{label: m.Route, prefix: []byte(m.Prefix), mount: m.Handler})
 	}
 	return rt

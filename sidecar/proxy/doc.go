@@ -41,7 +41,8 @@
 // # Not an open proxy
 //
 // The target is always an endpoint of the registered entry named by the
-// path's first segment as the client sent it: the Host header and the
+// path's first segment as the client sent it, or of the override the
+// operator configured for that name (see Overrides): the Host header and the
 // host of an absolute-form request-target are never used to route (the
 // sidecar's router sees the normalised path, so a target such as
 // "GET http://evil/" never reaches this package). A path whose rest has a
@@ -52,6 +53,16 @@
 // X-Forwarded-For gets the client's address appended, X-Forwarded-Proto
 // is "http" and X-Forwarded-Host the Host the client used. There is no
 // Upgrade (WebSocket) support.
+//
+// # Overrides
+//
+// SetOverrides pins names to local endpoints (sidecar.yaml "overrides:"):
+// /a2a/{name} then goes to the pinned endpoints instead of the registry
+// entry's, with the same balancing, retries and ejection; the card is
+// still the registry's. A pinned name need not be registered (a local
+// agent pinned before it is): it is proxied, and its card route answers
+// 404. The lookup API is not affected: GET /v1/agents/{name} shows the
+// registry's entry.
 //
 // # Resilience
 //
@@ -76,7 +87,8 @@
 //
 // Errors use the §4 shape. 400 invalid_argument: a dot segment or a bad
 // escape in the path. 404 not_found: no agent of that name in the
-// replica. 405 on a card with another method than GET/HEAD. 413
+// replica and no override; or a card asked of an override with no
+// registered entry. 405 on a card with another method than GET/HEAD. 413
 // payload_too_large: a body over max_body_bytes (the server refuses it
 // with RequestConfig; the handler checks again). 429 resource_exhausted
 // with Retry-After: 1: max_concurrent_per_agent requests to the agent are

@@ -24,18 +24,25 @@ func (p *Proxy) Serve(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, fasthttp.StatusBadRequest, codeInvalidArgument, "%v", err)
 		return
 	}
-	ix := p.src.Load().Index()
-	e, ok := ix.Get(transient(name))
+	r := p.routes()
+	e, ok := r.lookup(transient(name))
 	var a *agent
 	if ok {
-		a = p.agents.get(e, ix)
+		a = p.agents.get(e, r)
 	}
 	if a == nil {
 		writeError(ctx, fasthttp.StatusNotFound, codeNotFound, "no agent named %q", name)
 		return
 	}
 	if isCardPath(rest) {
-		p.serveCard(ctx, a, e)
+		// The registry's card, even when the endpoints are overridden.
+		reg, registered := r.ix.Get(transient(name))
+		if !registered {
+			writeError(ctx, fasthttp.StatusNotFound, codeNotFound,
+				"%q is a local override with no registered card", name)
+		} else {
+			p.serveCard(ctx, a, reg)
+		}
 	} else {
 		p.admit(ctx, a, rest)
 	}

@@ -52,14 +52,15 @@ type Deps struct {
 // New. Run keeps its connection pools in line with the replica; Close
 // ends it.
 type Proxy struct {
-	src     Source
-	log     *slog.Logger
-	now     func() time.Time
-	opts    atomic.Pointer[Options]
-	agents  *agentTable
-	metrics *metrics
-	streams streamSet
-	closed  atomic.Bool
+	src       Source
+	log       *slog.Logger
+	now       func() time.Time
+	opts      atomic.Pointer[Options]
+	overrides atomic.Pointer[Overrides] // nil: none
+	agents    *agentTable
+	metrics   *metrics
+	streams   streamSet
+	closed    atomic.Bool
 }
 
 // New returns a proxy with opts, which must pass Validate, and registers
@@ -111,19 +112,25 @@ func (p *Proxy) SetOptions(opts Options) error {
 }
 
 // Run keeps the agents' connection pools in line with the replica until
-// ctx is done: the pools of endpoints and agents that left it are closed
-// and their metric children deleted. It returns nil when ctx is done.
+// ctx is done (SetOverrides does it for the overrides): the pools of
+// endpoints and agents that left it are closed and their metric children
+// deleted. It returns nil when ctx is done.
 func (p *Proxy) Run(ctx context.Context) error {
 	changed, cancel := p.src.Subscribe()
 	defer cancel()
 	for {
-		p.agents.sync(p.src.Load().Index())
+		p.agents.sync(p.routes)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
 		}
 	}
+}
+
+// routes returns what requests route by now.
+func (p *Proxy) routes() routes {
+	return routes{ix: p.src.Load().Index(), ov: p.overrides.Load()}
 }
 
 // Close interrupts the streamed responses still open and closes the idle

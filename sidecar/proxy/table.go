@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/sidecard/sidecard/registry"
@@ -16,6 +17,9 @@ type agentTable struct {
 	metrics *metrics
 	log     *slog.Logger
 
+	syncMu sync.Mutex // serialises syncs
+	synced *Overrides // the overrides of the last sync; guarded by syncMu
+
 	mu     sync.RWMutex
 	agents map[string]*agent
 	closed bool // set by closeAll; get returns nil afterwards
@@ -26,11 +30,11 @@ func newAgentTable(build endpointBuilder, m *metrics, log *slog.Logger) *agentTa
 }
 
 // get returns the agent of e, created on first use, with a view no older
-// than e. current is the replica's index now: an agent is only created for
-// a name it holds, so that a request on an older snapshot cannot recreate
-// an agent sync just dropped. get returns nil when e's name is no longer
-// in current or after closeAll.
-func (t *agentTable) get(e *registry.Entry, current *registry.Index) *agent {
+// than e. current is what requests route by now: an agent is only created
+// for a name it holds, so that a request on an older snapshot cannot
+// recreate an agent sync just dropped. get returns nil when e's name is no
+// longer in current or after closeAll.
+func (t *agentTable) get(e *registry.Entry, current routes) *agent {
 	t.mu.RLock()
 	a := t.agents[e.Name]
 	t.mu.RUnlock()
@@ -44,13 +48,13 @@ func (t *agentTable) get(e *registry.Entry, current *registry.Index) *agent {
 }
 
 // create adds the agent of e unless another request did first.
-func (t *agentTable) create(e *registry.Entry, current *registry.Index) *agent {
+func (t *agentTable) create(e *registry.Entry, current routes) *agent {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if a := t.agents[e.Name]; a != nil || t.closed {
 		return a
 	}
-	if _, ok := current.Get(e.Name); !ok {
+	if !current.has(e.Name) {
 		return nil
 	}
 	a := &agent{name: e.Name, m: t.metrics.forAgent(e.Name)}
@@ -60,15 +64,23 @@ func (t *agentTable) create(e *registry.Entry, current *registry.Index) *agent {
 	return a
 }
 
-// sync brings the table in line with ix: agents whose name ix no longer
-// holds are dropped (pools closed, metric children deleted), the others
-// get the endpoints of their current entry. It costs O(agents in the
-// table × log(entries)).
-func (t *agentTable) sync(ix *registry.Index) {
+// sync brings the table in line with r: agents whose name r no longer
+// routes, or whose override was added, removed or changed since the last
+// sync, are dropped (pools closed, metric children deleted; a request
+// creates the agent again), the others get the endpoints of their current
+// entry. load returns the routes to sync with; syncs are serialised and
+// each loads the routes once it runs, so that the last one to run sees the
+// latest. It costs O(agents in the table × log(entries)).
+func (t *agentTable) sync(load func() routes) {
+	t.syncMu.Lock()
+	defer t.syncMu.Unlock()
+	r := load()
+	prev := t.synced
+	t.synced = r.ov
 	var gone []*agent
 	t.mu.Lock()
 	for name, a := range t.agents {
-		if _, ok := ix.Get(name); !ok {
+		if !r.has(name) || (prev != r.ov && pinChanged(prev, r.ov, name)) {
 			delete(t.agents, name)
 			t.metrics.drop(name)
 			gone = append(gone, a)
@@ -83,7 +95,7 @@ func (t *agentTable) sync(ix *registry.Index) {
 		a.close()
 	}
 	for _, a := range live {
-		if e, ok := ix.Get(a.name); ok {
+		if e, ok := r.lookup(a.name); ok {
 			a.refresh(e, t.build, t.log)
 		}
 	}
@@ -110,5 +122,23 @@ func (t *agentTable) closeAll() {
 	t.mu.Unlock()
 	for _, a := range all {
 		a.close()
+	}
+}
+
+// pinChanged reports whether the override of name differs between prev
+// and next: added, removed, or other endpoints.
+func pinChanged(prev, next *Overrides, name string) bool {
+	var a, b *pin
+	if prev != nil {
+		a = prev.pins[name]
+	}
+	if next != nil {
+		b = next.pins[name]
+	}
+	switch {
+	case a == nil || b == nil:
+		return a != b
+	default:
+		return !slices.Equal(a.eps, b.eps)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,8 +21,9 @@ import (
 // Client keeps a delta ADS stream to a control plane and applies what it
 // streams to a cache.Replica.
 //
-// Run drives it; Status, SetLabels and SetSelector are safe to call from
-// any goroutine at any time. The zero value is not usable; use New.
+// Run drives it; Status, SetLabels, SetSelector and SetAddresses are safe
+// to call from any goroutine at any time. The zero value is not usable;
+// use New.
 type Client struct {
 	opts    Options
 	log     *slog.Logger
@@ -35,11 +37,29 @@ type Client struct {
 	labels   map[string]string
 	selector map[string]string
 	status   Status
+	// addrs are the control-plane addresses; cursor is the index in addrs
+	// of the address of the current (or last) attempt, -1 when that
+	// address is not in addrs (before the first attempt, or after
+	// SetAddresses dropped it): the next attempt takes the one after.
+	addrs  []string
+	cursor int
+	// attempt is the address of the stream or dial in progress, or of the
+	// last one; cancelAttempt ends the one in progress (nil between
+	// attempts); moved is set when SetAddresses ended it.
+	attempt       string
+	cancelAttempt context.CancelFunc
+	moved         bool
 
 	// nodeChanged has one slot: a pending value means the live stream must
 	// resend the node. Never closed.
 	nodeChanged chan struct{}
+	// addrsChanged has one slot: a pending value wakes Run from its
+	// backoff because the address it would retry was dropped. Never closed.
+	addrsChanged chan struct{}
 }
+
+// errAddressesChanged ends a stream whose address SetAddresses dropped.
+var errAddressesChanged = errors.New("the control-plane address is no longer configured")
 
 // New validates opts and returns a client. It does no I/O; Run connects.
 func New(opts Options) (*Client, error) {
@@ -52,12 +72,15 @@ func New(opts Options) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		opts:        opts,
-		log:         opts.Logger,
-		metrics:     m,
-		labels:      opts.Labels,
-		selector:    opts.Selector,
-		nodeChanged: make(chan struct{}, 1),
+		opts:         opts,
+		log:          opts.Logger,
+		metrics:      m,
+		labels:       opts.Labels,
+		selector:     opts.Selector,
+		addrs:        opts.Addresses,
+		cursor:       -1,
+		nodeChanged:  make(chan struct{}, 1),
+		addrsChanged: make(chan struct{}, 1),
 	}
 	c.downSince.Store(opts.Now().UnixNano())
 	return c, nil
@@ -88,6 +111,76 @@ func (c *Client) SetLabels(labels map[string]string) {
 	})
 }
 
+// SetAddresses replaces the control-plane addresses (validated as
+// Options.Addresses: at least one, none empty; the slice is copied). When
+// the address of the live stream, or of the attempt in progress or of the
+// backoff, is still in addrs, nothing is interrupted: the new list is used
+// from the next reconnection on, starting after that address. Otherwise
+// the stream (or attempt) is closed at once, or the backoff cut short, and
+// the client connects to addrs[0] without waiting. On error nothing
+// changes.
+func (c *Client) SetAddresses(addrs []string) error {
+	if len(addrs) == 0 {
+		return errors.New("xds client: no control-plane address")
+	}
+	if slices.Contains(addrs, "") {
+		return errors.New("xds client: empty control-plane address")
+	}
+	c.mu.Lock()
+	c.addrs = slices.Clone(addrs)
+	c.cursor = slices.Index(c.addrs, c.attempt)
+	current := c.attempt
+	dropped := current != "" && c.cursor < 0
+	if dropped && c.cancelAttempt != nil {
+		c.moved = true
+		c.cancelAttempt()
+	}
+	c.mu.Unlock()
+	if dropped {
+		c.log.Info("xds control-plane address dropped from the configuration; reconnecting",
+			"addr", current, "addresses", addrs)
+		select {
+		case c.addrsChanged <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Addresses returns the control-plane addresses in use; the slice is the
+// caller's.
+func (c *Client) Addresses() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.addrs)
+}
+
+// beginAttempt picks the next address and makes the attempt on it
+// cancellable by SetAddresses.
+func (c *Client) beginAttempt(ctx context.Context) (string, context.Context) {
+	select { // a wake-up for an earlier backoff
+	case <-c.addrsChanged:
+	default:
+	}
+	actx, cancel := context.WithCancel(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cursor = (c.cursor + 1) % len(c.addrs)
+	c.attempt = c.addrs[c.cursor]
+	c.cancelAttempt, c.moved = cancel, false
+	return c.attempt, actx
+}
+
+// endAttempt releases the attempt's context and reports whether
+// SetAddresses ended it.
+func (c *Client) endAttempt() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cancelAttempt()
+	c.cancelAttempt = nil
+	return c.moved
+}
+
 // setNode applies change under the lock and, when it changed something,
 // tells the live stream.
 func (c *Client) setNode(change func() bool) {
@@ -114,8 +207,10 @@ func (c *Client) node() *core.Node {
 // client disconnected and returns nil.
 // After a stream fails or ends it waits a jittered backoff and tries the
 // next address; the backoff starts over after a stream that stayed up for
-// Backoff.ResetAfter. Run may be called once; it owns every goroutine it
-// starts and waits for them before returning.
+// Backoff.ResetAfter. A stream closed because SetAddresses dropped its
+// address is followed by an attempt on the new list at once. Run may be
+// called once; it owns every goroutine it starts and waits for them before
+// returning.
 func (c *Client) Run(ctx context.Context) error {
 	if !c.started.CompareAndSwap(false, true) {
 		return errors.New("xds client: Run called twice")
@@ -123,13 +218,18 @@ func (c *Client) Run(ctx context.Context) error {
 	defer c.stopped()
 	b := newJitterBackoff(c.opts.Backoff)
 	for attempt := 0; ; attempt++ {
-		addr := c.opts.Addresses[attempt%len(c.opts.Addresses)]
+		addr, actx := c.beginAttempt(ctx)
 		if attempt > 0 {
 			c.recordAttempt()
 		}
-		up, err := c.runStream(ctx, addr)
+		up, err := c.runStream(actx, addr)
+		moved := c.endAttempt()
 		if ctx.Err() != nil {
 			return nil
+		}
+		if moved {
+			c.streamDown(addr, errAddressesChanged)
+			continue
 		}
 		c.streamDown(addr, err)
 		if up >= c.opts.Backoff.ResetAfter {
@@ -137,9 +237,24 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 		wait := b.NextBackOff()
 		c.log.Warn("xds stream ended; reconnecting", "addr", addr, "up", up.String(), "err", err, "retry_in", wait.String())
-		if !sleep(ctx, wait) {
+		if !c.backoff(ctx, wait) {
 			return nil
 		}
+	}
+}
+
+// backoff waits d, or less when SetAddresses dropped the address just
+// tried; it reports false when ctx is done.
+func (c *Client) backoff(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	case <-c.addrsChanged:
+		return true
 	}
 }
 
@@ -178,16 +293,4 @@ func (c *Client) dialOptions() []grpc.DialOption {
 // sent even without an active stream, which only happens briefly.
 func keepaliveParams(k KeepaliveOptions) keepalive.ClientParameters {
 	return keepalive.ClientParameters{Time: k.Time, Timeout: k.Timeout, PermitWithoutStream: true}
-}
-
-// sleep waits d or until ctx is done; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

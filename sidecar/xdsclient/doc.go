@@ -7,7 +7,11 @@
 // It reconnects with jittered exponential backoff across the configured
 // control-plane addresses, sends the replica's resource versions when a
 // stream starts so that only what changed flows, and notices a dead stream
-// through gRPC keepalive.
+// through gRPC keepalive. The node's labels, its selector and the
+// addresses can change while it runs (SetLabels, SetSelector,
+// SetAddresses): the first two are resent on the live stream; a new
+// address list is used from the next reconnection, at once when the
+// current address is no longer in it.
 //
 // It does not persist the replica (cache.Persister does), serve lookups or
 // speak state-of-the-world xDS.

@@ -21,7 +21,8 @@ const minKeepaliveTime = 10 * time.Second
 // Options configure a Client. Zero durations take their defaults.
 type Options struct {
 	// Addresses are the control planes' gRPC addresses (host:port), tried in
-	// order, moving to the next on every failure. Required.
+	// order, moving to the next on every failure. Required. Client.SetAddresses
+	// replaces them at run time.
 	Addresses []string
 	// NodeID identifies the sidecar to the control plane. Required.
 	NodeID string
