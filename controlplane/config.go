@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/sidecard/sidecard/controlplane/envoy"
 	"github.com/sidecard/sidecard/internal/strictyaml"
 )
@@ -271,73 +269,9 @@ func LoadConfig(path string) (Config, error) {
 	}
 	cfg = cfg.relativeTo(filepath.Dir(path))
 	if err := cfg.Validate(); err != nil {
-		return Config{}, locate(path, data, err)
+		return Config{}, strictyaml.Locate(path, data, err)
 	}
 	return cfg, nil
-}
-
-// locate rewrites the errors of Validate, one per line, as
-// "path:line: key: problem", or "path: key: problem" for a key the file
-// does not write.
-func locate(path string, data []byte, err error) error {
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root) // it decoded strictly before; a failure only loses lines
-	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	}
-	lines := make([]string, len(errs))
-	for i, e := range errs {
-		var ke *keyError
-		if errors.As(e, &ke) {
-			if line := keyLine(&root, ke.key); line > 0 {
-				lines[i] = fmt.Sprintf("%s:%d: %v", path, line, e)
-				continue
-			}
-		}
-		lines[i] = fmt.Sprintf("%s: %v", path, e)
-	}
-	return errors.New(strings.Join(lines, "\n"))
-}
-
-// keyLine returns the line where the YAML document root writes key (a
-// dotted path with [n] indexes, as keyError names keys), or 0 when it does
-// not.
-func keyLine(root *yaml.Node, key string) int {
-	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
-		return 0
-	}
-	cur, line := root.Content[0], 0
-	for seg := range strings.SplitSeq(key, ".") {
-		name, index, indexed := strings.Cut(seg, "[")
-		if cur = member(cur, name); cur == nil {
-			return 0
-		}
-		line = cur.Line
-		if !indexed {
-			continue
-		}
-		n, err := strconv.Atoi(strings.TrimSuffix(index, "]"))
-		if err != nil || cur.Kind != yaml.SequenceNode || n < 0 || n >= len(cur.Content) {
-			return line
-		}
-		cur = cur.Content[n]
-		line = cur.Line
-	}
-	return line
-}
-
-// member returns the value of key in mapping m, or nil.
-func member(m *yaml.Node, key string) *yaml.Node {
-	if m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // relativeTo returns c with its relative paths joined to dir.

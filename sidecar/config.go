@@ -1,7 +1,6 @@
 package sidecar
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -10,8 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/sidecard/sidecard/internal/strictyaml"
 	"github.com/sidecard/sidecard/registry"
@@ -274,11 +271,6 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("sidecar config: read %s: %w", path, err)
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		// Most likely read between the truncation and the write of an
-		// in-place save: refused, the write's own event follows.
-		return Config{}, fmt.Errorf("sidecar config: %s: the file is empty (write at least a comment to run on the defaults)", path)
-	}
 	cfg := DefaultConfig()
 	if err := strictyaml.Decode(path, data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("sidecar config: %w", err)
@@ -294,70 +286,7 @@ func LoadConfig(path string) (Config, error) {
 		probe.Node.ID = "unset"
 	}
 	if err := probe.Validate(); err != nil {
-		return Config{}, fmt.Errorf("sidecar config: %w", locate(path, data, err))
+		return Config{}, fmt.Errorf("sidecar config: %w", strictyaml.Locate(path, data, err))
 	}
 	return cfg, nil
-}
-
-// locate prefixes each problem of err, a Validate error, with path and the
-// line of its key in data: "path:line: key: problem", or "path: key:
-// problem" when the key is not in data.
-func locate(path string, data []byte, err error) error {
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	var out []error
-	for _, p := range unjoin(err) {
-		key, _, _ := strings.Cut(p.Error(), ": ")
-		if line := keyLine(&root, key); line > 0 {
-			out = append(out, fmt.Errorf("%s:%d: %w", path, line, p))
-		} else {
-			out = append(out, fmt.Errorf("%s: %w", path, p))
-		}
-	}
-	return errors.Join(out...)
-}
-
-// keyLine returns the line of key (dotted, with [i] indexes:
-// "proxy.outlier.base_ejection", "controlplane.addresses[1]") in the YAML
-// document n, or of its deepest ancestor there; 0 when not even its first
-// part is. Map keys may contain dots (override names do): the longest key
-// that prefixes the rest of the path wins.
-func keyLine(n *yaml.Node, key string) int {
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
-		n = n.Content[0]
-	}
-	line, rest := 0, key
-	for rest != "" {
-		var next *yaml.Node
-		switch n.Kind {
-		case yaml.MappingNode:
-			best := -1
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := n.Content[i].Value
-				if (rest == k || strings.HasPrefix(rest, k+".") || strings.HasPrefix(rest, k+"[")) &&
-					(best < 0 || len(k) > len(n.Content[best].Value)) {
-					best = i
-				}
-			}
-			if best < 0 {
-				return line
-			}
-			line, next = n.Content[best].Line, n.Content[best+1]
-			rest = strings.TrimPrefix(strings.TrimPrefix(rest, n.Content[best].Value), ".")
-		case yaml.SequenceNode:
-			idx, after, ok := strings.Cut(strings.TrimPrefix(rest, "["), "]")
-			i, err := strconv.Atoi(idx)
-			if !ok || !strings.HasPrefix(rest, "[") || err != nil || i < 0 || i >= len(n.Content) {
-				return line
-			}
-			line, next = n.Content[i].Line, n.Content[i]
-			rest = strings.TrimPrefix(after, ".")
-		default:
-			return line
-		}
-		n = next
-	}
-	return line
 }

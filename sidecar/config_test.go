@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/sidecard/sidecard/registry"
 	"github.com/sidecard/sidecard/sidecar/proxy"
 )
@@ -109,43 +107,6 @@ func TestLoadConfigErrorLines(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestKeyLine(t *testing.T) {
-	const doc = `node:
-  id: a
-  labels: {zone: eu}
-controlplane:
-  addresses:
-    - h:1
-    - h:2
-overrides:
-  weather.eu:
-    endpoints: [{url: x}]
-proxy: {outlier: {base_ejection: 1s}}
-`
-	var root yaml.Node
-	if err := yaml.Unmarshal([]byte(doc), &root); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		key  string
-		want int
-	}{
-		{"node.id", 2},
-		{"node.labels", 3},
-		{"controlplane.addresses[1]", 7},
-		{"controlplane.addresses[5]", 5},
-		{"overrides.weather.eu.endpoints[0].url", 10},
-		{"proxy.outlier.base_ejection", 11},
-		{"proxy.lb_policy", 11},
-		{"cache.max_cost_bytes", 0},
-	}
-	for _, tt := range tests {
-		if got := keyLine(&root, tt.key); got != tt.want {
-			t.Errorf("keyLine(%q) = %d, want %d", tt.key, got, tt.want)
-		}
 	}
 }
 

@@ -19,8 +19,11 @@ import (
 )
 
 // DecodeFile reads the YAML file at path onto out, which should already hold
-// the defaults: keys the file does not set keep their value. An empty file
-// changes nothing. Errors read "path:line: message", one line per problem.
+// the defaults: keys the file does not set keep their value. A file with
+// nothing but white space is an error (ErrEmpty): it is what a reader sees
+// between the truncation and the write of an in-place save, and must not
+// reset everything to the defaults; a file holding only a comment is fine.
+// Errors read "path:line: message", one line per problem.
 func DecodeFile(path string, out any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -31,6 +34,9 @@ func DecodeFile(path string, out any) error {
 
 // Decode is DecodeFile for data already read; name is used in errors.
 func Decode(name string, data []byte, out any) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return fmt.Errorf("%s: %w", name, ErrEmpty)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
@@ -45,6 +51,9 @@ func Decode(name string, data []byte, out any) error {
 	}
 	return nil
 }
+
+// ErrEmpty is the error for a config file with nothing but white space.
+var ErrEmpty = errors.New("the file is empty (write at least a comment to run on the defaults)")
 
 // errLine matches the "line N: " that yaml.v3 puts in its messages.
 var errLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)

@@ -1,11 +1,14 @@
 package strictyaml
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 type testConfig struct {
@@ -23,7 +26,8 @@ func TestDecode(t *testing.T) {
 		want    testConfig
 		wantErr string
 	}{
-		{name: "empty keeps defaults", yaml: "", want: testConfig{Addr: "default"}},
+		{name: "comment only keeps defaults", yaml: "# defaults\n", want: testConfig{Addr: "default"}},
+		{name: "empty is refused", yaml: " \n\t\n", wantErr: "f.yaml: the file is empty"},
 		{name: "sets keys", yaml: "addr: a\ntimeout: 2s\nnested: {size: 3}\n",
 			want: func() testConfig { c := testConfig{Addr: "a", Timeout: 2 * time.Second}; c.Nested.Size = 3; return c }()},
 		{name: "unknown key names line", yaml: "addr: a\nbogus: 1\n", wantErr: "f.yaml:2: field bogus not found"},
@@ -68,5 +72,56 @@ func unwrapAll(err error) error {
 			return err
 		}
 		err = u.Unwrap()
+	}
+}
+
+func TestLocate(t *testing.T) {
+	data := []byte("addr: x\nnested:\n  size: -1\nlist:\n  - a\n  - b\n")
+	err := errors.Join(
+		errors.New("nested.size: must be positive"),
+		errors.New("list[1]: bad"),
+		errors.New("timeout: required"),
+	)
+	got := Locate("f.yaml", data, err).Error()
+	want := "f.yaml:3: nested.size: must be positive\nf.yaml:6: list[1]: bad\nf.yaml: timeout: required"
+	if got != want {
+		t.Fatalf("Locate:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestKeyLine(t *testing.T) {
+	const doc = `node:
+  id: a
+  labels: {zone: eu}
+controlplane:
+  addresses:
+    - h:1
+    - h:2
+overrides:
+  weather.eu:
+    endpoints: [{url: x}]
+proxy: {outlier: {base_ejection: 1s}}
+`
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(doc), &root); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		key  string
+		want int
+	}{
+		{"node.id", 2},
+		{"node.labels", 3},
+		{"controlplane.addresses[1]", 7},
+		{"controlplane.addresses[5]", 5},
+		{"overrides.weather.eu.endpoints[0].url", 10},
+		{"proxy.outlier.base_ejection", 11},
+		{"proxy.lb_policy", 11},
+		{"cache.max_cost_bytes", 0},
+	}
+	for _, tt := range tests {
+		if got := keyLine(&root, tt.key); got != tt.want {
+			t.Errorf("keyLine(%q) = %d, want %d", tt.key, got, tt.want)
+		}
 	}
 }
