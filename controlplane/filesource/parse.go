@@ -1,6 +1,7 @@
 package filesource
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -24,10 +25,17 @@ type fileEntry struct {
 // on across documents. An entry is the API form of an entry or a bare card,
 // as registry.ParseEntry reads them, without ttl_seconds: a file entry is not
 // a lease (nothing could renew it, so it would expire and come back at every
-// Sync), and ttl_seconds other than 0 is an error. An empty file holds no
-// entries. The same name twice in a file is an error. Errors read
+// Sync), and ttl_seconds other than 0 is an error. A file holding only
+// comments holds no entries; a file with nothing but white space is an
+// error, since that is what a reader sees between the truncation and the
+// write of an in-place save, and its previous entries must stay until the
+// write lands. The same name twice in a file is an error. Errors read
 // "path:line: entry[i]: field: message".
 func parseFile(path string, data []byte) ([]fileEntry, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%s: the file is empty; its previous entries stay (delete the file, "+
+			"or leave only a comment, to remove them)", path)
+	}
 	docs, err := documents(path, data)
 	if err != nil {
 		return nil, located(path, err)

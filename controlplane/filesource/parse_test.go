@@ -96,6 +96,7 @@ func TestParseFileBad(t *testing.T) {
 		{"invalid-name.bad.yaml", "invalid-name.bad.yaml:1: entry[0]: name"},
 		{"duplicate-name.bad.yaml", `duplicate-name.bad.yaml:13: entry[1]: name "twice" already defined at line 1 (entry[0])`},
 		{"duplicate-key.bad.yaml", `duplicate-key.bad.yaml:4: mapping key "team" already defined at line 3`},
+		{"blank.bad.yaml", "blank.bad.yaml: the file is empty; its previous entries stay"},
 		{"syntax.bad.yaml", "did not find expected ',' or '}'"}, // yaml.v3 picks the line
 		{"scalar.bad.yaml", "scalar.bad.yaml:1: expected an entry (a mapping) or a list of entries (a sequence)"},
 		{"list-of-scalars.bad.yaml", "list-of-scalars.bad.yaml:2: entry[1]: an entry must be a mapping"},
