@@ -16,6 +16,7 @@ import (
 
 	"github.com/sidecard/sidecard/controlplane/auth"
 	"github.com/sidecard/sidecard/controlplane/filesource"
+	"github.com/sidecard/sidecard/internal/reloadmetrics"
 	"github.com/sidecard/sidecard/watch"
 )
 
@@ -145,7 +146,7 @@ type reloader struct {
 	registry *watch.Watcher // of the registry directories
 	watcher  *watch.Watcher // of the config file and the tokens file; nil when reload is off
 	log      *slog.Logger
-	metrics  *reloadMetrics
+	metrics  *reloadmetrics.Metrics
 	started  Config // the configuration the control plane started with
 
 	current candidate                    // in effect; owned by run
@@ -172,7 +173,7 @@ func (cp *ControlPlane) buildReload(deps Deps, initial candidate) error {
 		reg = nil // no reloads: no reload metrics
 	}
 	var err error
-	if r.metrics, err = newReloadMetrics(reg); err != nil {
+	if r.metrics, err = reloadmetrics.New(reg, "controlplane"); err != nil {
 		return err
 	}
 	if r.load != nil {
@@ -305,7 +306,7 @@ func (r *reloader) succeed(c candidate) {
 	st.Generation++
 	st.LoadedAt, st.LastError, st.RestartRequired = time.Now(), "", restart
 	r.status.Store(&st)
-	r.metrics.observe(reloadSuccess, len(restart))
+	r.metrics.Observe(reloadmetrics.Success, len(restart))
 	r.log.Info("control-plane configuration reloaded", "path", r.path, "generation", st.Generation,
 		"changed", changedKeys(prev, c, r.level != nil))
 	if len(restart) > 0 && !slices.Equal(restart, wasRestart) {
@@ -341,7 +342,7 @@ func (r *reloader) refuse(err error) {
 	st := *r.status.Load()
 	st.LastError = err.Error()
 	r.status.Store(&st)
-	r.metrics.observe(reloadFailure, len(st.RestartRequired))
+	r.metrics.Observe(reloadmetrics.Failure, len(st.RestartRequired))
 	r.log.Error("control-plane configuration reload refused; the running configuration is kept",
 		"path", r.path, "generation", st.Generation, "error", err)
 }
@@ -351,7 +352,7 @@ func (r *reloader) refuse(err error) {
 // back).
 func (r *reloader) unchanged() {
 	st := *r.status.Load()
-	r.metrics.observe(reloadUnchanged, len(st.RestartRequired))
+	r.metrics.Observe(reloadmetrics.Unchanged, len(st.RestartRequired))
 	if st.LastError == "" {
 		return
 	}

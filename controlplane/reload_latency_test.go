@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sidecard/sidecard/internal/reloadmetrics"
 )
 
 var reloadLatency = flag.Bool("reload-latency", false,
@@ -78,13 +80,13 @@ func TestReloadLatency(t *testing.T) {
 		}
 		var unchanged float64
 		report(t, measure(t, func(i int) {
-			unchanged = r.reloads(t, reloadUnchanged)
+			unchanged = r.reloads(t, reloadmetrics.Unchanged)
 			write(t, filepath.Join(dir, "cp.yaml"), "auth: {tokens_file: "+files[i%2]+"}\n")
 		}, func(i int) bool {
 			// Watching another tokens file makes the watcher resync, at
 			// once: wait for that reload too, or it would read the next
 			// edit without its debounce.
-			return r.authorized(t, latencyToken(-1-i%2)) && r.reloads(t, reloadUnchanged) > unchanged
+			return r.authorized(t, latencyToken(-1-i%2)) && r.reloads(t, reloadmetrics.Unchanged) > unchanged
 		}))
 	})
 }

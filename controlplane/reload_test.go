@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sidecard/sidecard/controlplane/filesource"
+	"github.com/sidecard/sidecard/internal/reloadmetrics"
 )
 
 // Every way of changing a registry directory reaches the API: the steps
@@ -240,7 +241,7 @@ func TestConfigReload(t *testing.T) {
 	level := new(slog.LevelVar)
 	r := startControlPlane(t, cfg, Deps{ConfigPath: path, LoadConfig: load, LogLevel: level})
 	eventually(t, func() (bool, string) { // the first resync of the watcher: nothing changed
-		return r.reloads(t, reloadUnchanged) >= 1, "no reload at start"
+		return r.reloads(t, reloadmetrics.Unchanged) >= 1, "no reload at start"
 	})
 	eventually(t, r.accepts(t, tokenA, true))
 	generation := func(want int64) func() (bool, string) {
@@ -326,10 +327,10 @@ func TestConfigReload(t *testing.T) {
 					"path", path))
 			}},
 		{name: "a key a flag overrides keeps the flag's value", edit: func(t *testing.T) {
-			unchanged = r.reloads(t, reloadUnchanged)
+			unchanged = r.reloads(t, reloadmetrics.Unchanged)
 			write(t, path, strings.Replace(config("tokens2", "r2", "debug", "store: {history: 10}\n"), ":1\n", ":2\n", 1))
 		}, until: []func() (bool, string){func() (bool, string) {
-			return r.reloads(t, reloadUnchanged) > unchanged, "no unchanged reload after the edit"
+			return r.reloads(t, reloadmetrics.Unchanged) > unchanged, "no unchanged reload after the edit"
 		}}, check: func(t *testing.T) {
 			if st := r.configStatus(t); st.Generation != 9 || !reflect.DeepEqual(st.RestartRequired, []string{"store.history"}) {
 				t.Errorf("config status %+v, want generation 9 and only store.history waiting for a restart", st)
@@ -371,7 +372,7 @@ func checkRefused(t *testing.T, r *running, where string, generation int64, leve
 	if got := r.metric(t, "sidecard_config_last_reload_successful", nil); got != 0 {
 		t.Errorf("sidecard_config_last_reload_successful = %v, want 0", got)
 	}
-	if r.reloads(t, reloadFailure) < 1 {
+	if r.reloads(t, reloadmetrics.Failure) < 1 {
 		t.Error("no failed reload counted")
 	}
 	eventually(t, r.logs.logged("control-plane configuration reload refused; the running configuration is kept", "error", where))

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sidecard/sidecard/internal/reloadmetrics"
 	"github.com/sidecard/sidecard/sidecar/lookup"
 	"github.com/sidecard/sidecard/sidecar/proxy"
 	"github.com/sidecard/sidecard/sidecar/xdsclient"
@@ -78,7 +79,7 @@ type reloader struct {
 	watcher *watch.Watcher // of the config file; nil when reload is off
 	log     *slog.Logger
 	now     func() time.Time
-	metrics *reloadMetrics
+	metrics *reloadmetrics.Metrics
 	started Config // the configuration the sidecar started with
 
 	current candidate                   // in effect; owned by Run
@@ -201,7 +202,7 @@ func (r *reloader) succeed(c candidate) {
 		r.log.Warn("sidecar config keys changed that take effect only on a restart; running with the values it started with",
 			"path", r.path, "restart_required", restart)
 	}
-	r.metrics.observe(reloadSuccess, len(restart))
+	r.metrics.Observe(reloadmetrics.Success, len(restart))
 	r.state.Store(newConfigState(st, c.cfg))
 }
 
@@ -212,7 +213,7 @@ func (r *reloader) refuse(err error) {
 	st.LastError = err.Error()
 	r.log.Error("sidecar configuration reload refused; the running configuration is kept",
 		"path", r.path, "generation", st.Generation, "error", err)
-	r.metrics.observe(reloadFailure, len(st.RestartRequired))
+	r.metrics.Observe(reloadmetrics.Failure, len(st.RestartRequired))
 	r.state.Store(&configState{status: st, overrides: cur.overrides})
 }
 
@@ -221,7 +222,7 @@ func (r *reloader) refuse(err error) {
 // back).
 func (r *reloader) unchanged() {
 	cur := r.state.Load()
-	r.metrics.observe(reloadUnchanged, len(cur.status.RestartRequired))
+	r.metrics.Observe(reloadmetrics.Unchanged, len(cur.status.RestartRequired))
 	if cur.status.LastError == "" {
 		return
 	}

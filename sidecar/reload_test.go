@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sidecard/sidecard/internal/reloadmetrics"
 	"github.com/sidecard/sidecard/registry"
 )
 
@@ -111,7 +112,7 @@ func TestReloadBrokenEditThenFix(t *testing.T) {
 			if got := r.metric(t, "sidecard_config_last_reload_successful", map[string]string{"component": "sidecar"}); got != 0 {
 				t.Errorf("last_reload_successful = %v, want 0", got)
 			}
-			if got := r.reloads(t, reloadFailure); got != 1 {
+			if got := r.reloads(t, reloadmetrics.Failure); got != 1 {
 				t.Errorf("failed reloads = %v, want 1", got)
 			}
 			must(t, r.inEffect(t, 0))
@@ -159,10 +160,10 @@ func TestReloadUnchangedIsNoop(t *testing.T) {
 		configYAML(cp, 0),                         // the same bytes
 		configYAML(cp, 0) + "\n# a new comment\n", // the same configuration
 	} {
-		before := r.reloads(t, reloadUnchanged)
+		before := r.reloads(t, reloadmetrics.Unchanged)
 		renameOver(t, path, data)
 		deadline := time.Now().Add(reloadWait)
-		for r.reloads(t, reloadUnchanged) == before {
+		for r.reloads(t, reloadmetrics.Unchanged) == before {
 			if time.Now().After(deadline) {
 				t.Fatalf("save %d: no reload within %v", i, reloadWait)
 			}
@@ -172,7 +173,7 @@ func TestReloadUnchangedIsNoop(t *testing.T) {
 			t.Errorf("save %d: status %+v, want generation 1 and no error", i, st.Config)
 		}
 	}
-	if got := r.reloads(t, reloadSuccess); got != 0 {
+	if got := r.reloads(t, reloadmetrics.Success); got != 0 {
 		t.Errorf("successful reloads = %v, want 0", got)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/sidecard/sidecard/cache"
+	"github.com/sidecard/sidecard/internal/reloadmetrics"
 	"github.com/sidecard/sidecard/sidecar/lookup"
 	"github.com/sidecard/sidecard/sidecar/proxy"
 	"github.com/sidecard/sidecard/sidecar/xdsclient"
@@ -179,7 +180,7 @@ func (s *Sidecar) buildReload(deps Deps) error {
 	if r.load == nil {
 		reg = nil // no reloads: no reload metrics
 	}
-	if r.metrics, err = newReloadMetrics(reg); err != nil {
+	if r.metrics, err = reloadmetrics.New(reg, "sidecar"); err != nil {
 		return err
 	}
 	if r.load != nil {
