@@ -1,7 +1,6 @@
 package xds
 
 import (
-	"context"
 	"maps"
 	"slices"
 	"testing"
@@ -26,38 +25,17 @@ func startEnvoyCache(t testing.TB, feed Feed, opts EnvoyCacheOptions) *EnvoyCach
 	if err != nil {
 		t.Fatal(err)
 	}
-	runEnvoyCache(t, c)
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	if err := c.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	startFollower(t, c)
 	return c
 }
 
 // runEnvoyCache runs c until the test ends.
-func runEnvoyCache(t testing.TB, c *EnvoyCache) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-ran; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-}
+func runEnvoyCache(t testing.TB, c *EnvoyCache) { runFollower(t, c) }
 
 // waitEnvoy waits until c has applied revision rev.
 func waitEnvoy(t testing.TB, c *EnvoyCache, rev int64) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for c.Revision() < rev {
-		if time.Now().After(deadline) {
-			t.Fatalf("envoy cache at revision %d, want %d", c.Revision(), rev)
-		}
-		time.Sleep(time.Millisecond) // polling a condition
-	}
+	waitRevision(t, "envoy cache", c, rev)
 }
 
 // resources returns what the view of selector key holds of typeURL (for

@@ -16,6 +16,14 @@ import (
 	registryv1 "github.com/sidecard/sidecard/registry/v1"
 )
 
+// follower is what both caches of this package offer tests: a Run loop
+// following the feed, readiness, and the revision applied.
+type follower interface {
+	Run(ctx context.Context) error
+	WaitReady(ctx context.Context) error
+	Revision() int64
+}
+
 // startCache runs a cache on feed until the test ends and waits for it to
 // load.
 func startCache(t testing.TB, feed *fakeFeed, opts RegistryCacheOptions) *RegistryCache {
@@ -24,17 +32,26 @@ func startCache(t testing.TB, feed *fakeFeed, opts RegistryCacheOptions) *Regist
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCache(t, c)
+	startFollower(t, c)
+	return c
+}
+
+// startFollower runs c until the test ends and waits for it to load.
+func startFollower(t testing.TB, c follower) {
+	t.Helper()
+	runFollower(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	if err := c.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return c
 }
 
 // runCache runs c until the test ends.
-func runCache(t testing.TB, c *RegistryCache) {
+func runCache(t testing.TB, c *RegistryCache) { runFollower(t, c) }
+
+// runFollower runs c until the test ends.
+func runFollower(t testing.TB, c follower) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- c.Run(ctx) }()
@@ -49,10 +66,17 @@ func runCache(t testing.TB, c *RegistryCache) {
 // waitCache waits until c has applied revision rev.
 func waitCache(t testing.TB, c *RegistryCache, rev int64) {
 	t.Helper()
+	waitRevision(t, "cache", c, rev)
+}
+
+// waitRevision waits until c, named what in the failure, has applied
+// revision rev.
+func waitRevision(t testing.TB, what string, c follower, rev int64) {
+	t.Helper()
 	deadline := time.Now().Add(waitFor)
 	for c.Revision() < rev {
 		if time.Now().After(deadline) {
-			t.Fatalf("cache at revision %d, want %d", c.Revision(), rev)
+			t.Fatalf("%s at revision %d, want %d", what, c.Revision(), rev)
 		}
 		time.Sleep(time.Millisecond) // polling a condition
 	}
